@@ -1,0 +1,1 @@
+"""Source connectors: one package per public source, plus the shared HTTP layer."""

@@ -1,0 +1,175 @@
+"""The one HTTP session factory every connector uses.
+
+Timeouts, a named User-Agent, urllib3 retries on 429/5xx that honour Retry-After,
+a per-host rate limit shared by all sessions in the process, and a response size cap.
+Prefect task retries only cover whole-task failures; request-level retries live here,
+so the two never stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from connectors.config import Settings, load_settings
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class ResponseTooLarge(requests.RequestException):
+    """The body exceeded the configured cap; the partial body was discarded."""
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """One HTTP exchange as stored in raw.http_responses, before any parsing."""
+
+    source: str
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: datetime
+    sha256: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", self.headers.get("content-type", ""))
+
+
+class HostRateLimiter:
+    """Minimum interval between requests to one host, shared across threads and sessions."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next_slot: dict[str, float] = {}
+
+    def wait(self, host: str, per_second: float) -> None:
+        if per_second <= 0:
+            return
+        interval = 1.0 / per_second
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot.get(host, now))
+            self._next_slot[host] = slot + interval
+        delay = slot - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+RATE_LIMITER = HostRateLimiter()
+
+
+class PoliteSession(requests.Session):
+    """requests.Session with default timeouts, a per-host rate limit and a body size cap."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        user_agent: str,
+        timeout: tuple[float, float],
+        rate_per_second: float,
+        max_response_bytes: int,
+        retry: Retry,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.timeout = timeout
+        self.rate_per_second = rate_per_second
+        self.max_response_bytes = max_response_bytes
+        self.headers["User-Agent"] = user_agent
+        adapter = HTTPAdapter(max_retries=retry)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", self.timeout)
+        host = urlsplit(url if isinstance(url, str) else url.decode()).netloc
+        RATE_LIMITER.wait(host, self.rate_per_second)
+        return super().request(method, url, *args, **kwargs)
+
+    def fetch(
+        self,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        allow_redirects: bool = True,
+    ) -> RawResponse:
+        """GET url and return the whole body (up to the cap) with status and headers.
+
+        Non-2xx answers are returned, not raised: the caller stores them as raw evidence
+        and decides. Network errors and an over-size body raise.
+        """
+        with self.get(
+            url, params=params, headers=headers, stream=True, allow_redirects=allow_redirects
+        ) as resp:
+            declared = resp.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
+                raise ResponseTooLarge(
+                    f"{resp.url}: Content-Length {declared} exceeds cap {self.max_response_bytes}"
+                )
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_content(chunk_size=65536):
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise ResponseTooLarge(
+                        f"{resp.url}: body exceeds cap of {self.max_response_bytes} bytes"
+                    )
+                chunks.append(chunk)
+            return RawResponse(
+                source=self.source,
+                url=resp.url,
+                status=resp.status_code,
+                headers=dict(resp.headers),
+                body=b"".join(chunks),
+                fetched_at=datetime.now(UTC),
+            )
+
+
+def make_session(
+    source: str,
+    settings: Settings | None = None,
+    *,
+    user_agent: str | None = None,
+    max_response_bytes: int | None = None,
+) -> PoliteSession:
+    """Build the session for one source from config (rate limit from [sources.<source>])."""
+    settings = settings or load_settings()
+    http = settings.http
+    src = settings.sources.get(source, {})
+    retry = Retry(
+        total=int(http["retries"]),
+        backoff_factor=float(http["backoff_factor"]),
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    return PoliteSession(
+        source,
+        user_agent=user_agent or str(http["user_agent"]),
+        timeout=(float(http["connect_timeout_seconds"]), float(http["read_timeout_seconds"])),
+        rate_per_second=float(src.get("rate_per_second", 0) or 0),
+        max_response_bytes=int(max_response_bytes or http["max_response_bytes"]),
+        retry=retry,
+    )

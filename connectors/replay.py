@@ -1,0 +1,134 @@
+"""A loopback HTTP server that answers with recorded responses.
+
+The offline demo, the tests and (later) the benchmarks run the real connectors against it.
+A snapshot directory holds the recorded bodies plus ``routes.json``::
+
+    {"routes": [
+      {"path": "/gleif/lei-records/5299...", "file": "gleif/single_lei_record_5299....json",
+       "content_type": "application/vnd.api+json", "status": 200,
+       "query": {"page[size]": "10"}, "headers": {"Retry-After": "1"}}
+    ]}
+
+A route matches on the exact path and, when given, on every listed query parameter.
+Anything unmatched gets a JSON 404, like a real API for an unknown id.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass
+class Route:
+    path: str
+    file: str | None = None
+    body: bytes | None = None
+    status: int = 200
+    content_type: str = "application/octet-stream"
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def matches(self, path: str, query: dict[str, str]) -> bool:
+        return path == self.path and all(query.get(k) == v for k, v in self.query.items())
+
+
+def load_routes(snapshot_dir: Path) -> list[Route]:
+    manifest = json.loads((snapshot_dir / "routes.json").read_text(encoding="utf-8"))
+    return [Route(**r) for r in manifest["routes"]]
+
+
+class ReplayServer:
+    """Serve routes on 127.0.0.1 (an ephemeral port by default) in a background thread."""
+
+    def __init__(self, snapshot_dir: Path | None = None, routes: list[Route] | None = None,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
+        self.snapshot_dir = snapshot_dir
+        self.routes: list[Route] = list(routes or [])
+        if snapshot_dir is not None:
+            self.routes.extend(load_routes(snapshot_dir))
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add(self, route: Route) -> None:
+        self.routes.insert(0, route)
+
+    def start(self) -> ReplayServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _resolve(self, method: str, target: str) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(target)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        with self._lock:
+            self.requests.append({"method": method, "path": parts.path, "query": query})
+        for route in self.routes:
+            if route.matches(parts.path, query):
+                body = route.body
+                if body is None and route.file is not None:
+                    assert self.snapshot_dir is not None
+                    body = (self.snapshot_dir / route.file).read_bytes()
+                headers = {"Content-Type": route.content_type, **route.headers}
+                return route.status, headers, body or b""
+        error = json.dumps({"errors": [{"status": "404", "title": "Not Found",
+                                        "detail": f"no recorded response for {target}"}]})
+        return 404, {"Content-Type": "application/json"}, error.encode()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self, with_body: bool) -> None:
+                status, headers, body = server._resolve(self.command, self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if with_body:
+                    self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+                self._answer(with_body=True)
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                self._answer(with_body=False)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        return Handler
+
+
+@contextmanager
+def serving(snapshot_dir: Path) -> Iterator[ReplayServer]:
+    with ReplayServer(snapshot_dir) as server:
+        yield server
