@@ -1,0 +1,1 @@
+"""GLEIF LEI API v1 (CC0 data): LEI records, and later ownership and name search."""

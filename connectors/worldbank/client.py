@@ -1,0 +1,46 @@
+"""HTTP access to the World Bank WGI: the publisher's bulk workbook or the API v2 series."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from connectors.config import Settings, load_settings
+from connectors.http import PoliteSession, RawResponse, make_session
+from connectors.worldbank.parse import WGI_API_CODES, api_page_count
+
+
+class WorldBankClient:
+    def __init__(self, session: PoliteSession, base_url: str, bulk_url: str,
+                 max_pages: int = 50) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.bulk_url = bulk_url
+        self.max_pages = max_pages
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> WorldBankClient:
+        settings = settings or load_settings()
+        return cls(
+            make_session("worldbank", settings),
+            settings.source_url("worldbank"),
+            settings.source_url("worldbank", "bulk_url"),
+        )
+
+    def bulk_workbook(self) -> RawResponse:
+        return self.session.fetch(self.bulk_url)
+
+    def api_series(self, per_page: int = 20000) -> Iterator[RawResponse]:
+        """All pages of the six GOV_WGI_*.EST series (source 3), one indicator at a time."""
+        for code in WGI_API_CODES:
+            page, pages = 1, 1
+            while page <= pages and page <= self.max_pages:
+                response = self.session.fetch(
+                    f"{self.base_url}/country/all/indicator/{code}",
+                    params={"source": "3", "format": "json", "per_page": str(per_page),
+                            "page": str(page)},
+                )
+                yield response
+                if not response.ok:
+                    break
+                pages = api_page_count(response.body)
+                page += 1

@@ -1,0 +1,131 @@
+"""The partner registry CSV: who to look at. Bad rows are reported by line and column;
+good rows still run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from connectors.countries import resolve
+from connectors.identifiers import lei_checksum_ok, normalise_cik
+
+COLUMNS = ("partner_id", "name", "website", "country", "lei", "cik")
+REQUIRED = ("name", "country")
+
+
+@dataclass(frozen=True)
+class Partner:
+    partner_id: str
+    name: str
+    country_iso3: str
+    country_iso2: str | None
+    website: str | None = None
+    lei: str | None = None
+    cik: str | None = None
+    line: int = 0
+
+    def as_row(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RegistryIssue:
+    line: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column!r} ({self.value!r}): {self.message}"
+
+
+class RegistryFileError(ValueError):
+    """The file as a whole cannot be read as a registry (no header, missing columns)."""
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:60] or "partner"
+
+
+def _check_row(line: int, row: dict[str, str]) -> tuple[Partner | None, list[RegistryIssue]]:
+    issues: list[RegistryIssue] = []
+    value = {k: (row.get(k) or "").strip() for k in COLUMNS}
+
+    def bad(column: str, message: str) -> None:
+        issues.append(RegistryIssue(line, column, value[column], message))
+
+    for column in REQUIRED:
+        if not value[column]:
+            bad(column, "is required")
+    country = resolve(value["country"]) if value["country"] else None
+    if country is not None and country.iso3 is None:
+        bad("country", "is not an ISO 3166 country code or name")
+    lei = value["lei"].upper()
+    if lei and not lei_checksum_ok(lei):
+        bad("lei", "is not a valid LEI (ISO 17442 needs 20 characters and check digits)")
+    cik = None
+    if value["cik"]:
+        try:
+            cik = normalise_cik(value["cik"])
+        except ValueError as exc:
+            bad("cik", str(exc))
+    website = value["website"] or None
+    if website:
+        if "://" not in website:
+            website = "https://" + website
+        parts = urlsplit(website)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            bad("website", "must be an http(s) URL with a host name")
+    if issues or country is None or country.iso3 is None:
+        return None, issues
+    partner = Partner(
+        partner_id=value["partner_id"] or slugify(value["name"]),
+        name=value["name"],
+        country_iso3=country.iso3,
+        country_iso2=country.iso2,
+        website=website,
+        lei=lei or None,
+        cik=cik,
+        line=line,
+    )
+    return partner, issues
+
+
+def parse_registry(text: str) -> tuple[list[Partner], list[RegistryIssue]]:
+    """Partners from registry CSV text, and one issue per bad cell (line numbers as in the file)."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not header:
+        raise RegistryFileError("the registry is empty: expected a header line with " +
+                                ", ".join(COLUMNS))
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise RegistryFileError(f"the registry header lacks required column(s) {missing}; "
+                                f"found {header}")
+    reader.fieldnames = header
+    partners: list[Partner] = []
+    issues: list[RegistryIssue] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+            continue
+        partner, row_issues = _check_row(line, row)
+        issues.extend(row_issues)
+        if partner is None:
+            continue
+        if partner.partner_id in seen:
+            issues.append(RegistryIssue(line, "partner_id", partner.partner_id,
+                                        f"duplicates the partner on line {seen[partner.partner_id]}"))
+            continue
+        seen[partner.partner_id] = line
+        partners.append(partner)
+    return partners, issues
+
+
+def read_registry(path: Path) -> tuple[list[Partner], list[RegistryIssue]]:
+    return parse_registry(path.read_text(encoding="utf-8-sig"))
