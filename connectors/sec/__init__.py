@@ -1,0 +1,1 @@
+"""SEC EDGAR connector: company submissions, XBRL company facts and the ticker list."""

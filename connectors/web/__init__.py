@@ -1,0 +1,1 @@
+"""Polite, guarded fetching of partner websites and extraction of what they say about themselves."""

@@ -1,0 +1,222 @@
+"""partnerdd command line: refresh, profile, sql."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from flows.db import DatabaseMissing, connect_readonly, database_path
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    # Quiet Prefect's per-task log lines in favour of the progress display, unless asked.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if args.verbose else "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows import progress
+    from flows.offline import DEMO_PARTNERS, offline_sources
+    from flows.refresh import refresh
+
+    partners = Path(args.partners) if args.partners else (DEMO_PARTNERS if args.offline else None)
+    if partners is None:
+        err.print("refresh needs --partners FILE (or --offline for the bundled demo registry)")
+        return 2
+    if not partners.exists():
+        err.print(f"partner registry {partners} does not exist")
+        return 2
+    db = str(database_path(args.db))
+    bars: dict[str, Any] = {}
+    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=False) as bar:
+
+        def on_event(stage: str, advance: int, total: int | None, note: str | None) -> None:
+            if stage not in bars:
+                bars[stage] = bar.add_task(stage, total=total)
+            if total is not None:
+                bar.update(bars[stage], total=total)
+            if advance:
+                bar.advance(bars[stage], advance)
+
+        unsubscribe = progress.subscribe(on_event)
+        try:
+            if args.offline:
+                with offline_sources() as overrides:
+                    summary = refresh(str(partners), db, overrides, args.reports)
+            else:
+                summary = refresh(str(partners), db, None, args.reports)
+        finally:
+            unsubscribe()
+    _print_summary(summary)
+    return 0 if summary["status"] in ("ok", "ok_with_warnings") else 1
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    console.print(f"run [bold]{summary['run_id']}[/]: [bold]{summary['status']}[/] -> "
+                  f"{summary['database']}", highlight=False)
+    for issue in summary["registry_issues"]:
+        console.print(Text("registry: " + issue, style="yellow"))
+    for row in summary["fetch_problems"]:
+        console.print(Text(f"{row['source']} {row.get('partner_id') or ''}: {row['outcome']}: "
+                           f"{row.get('error')}", style="yellow"))
+    table = Table("table", "rows in", "loaded", "quarantined", "problems", title="validation")
+    for name, t in summary["tables"].items():
+        problems = "; ".join(t["failures"] + t["warnings"])
+        table.add_row(name, str(t["rows_in"]), str(t["loaded"]), str(t["quarantined"]),
+                      Text(problems[:200]))
+    console.print(table)
+    console.print(f"Data Docs: {summary['data_docs']}/index.html")
+
+
+def _connect(args: argparse.Namespace) -> Any:
+    return connect_readonly(database_path(args.db))
+
+
+PROFILE_SECTIONS = {
+    "Identity": ["partner_id", "name", "legal_name", "lei", "cik", "website", "legal_form",
+                 "jurisdiction", "legal_address_city", "hq_city"],
+    "Registration (GLEIF)": ["lei_status", "lei_lapsed", "entity_status", "lei_next_renewal_at",
+                             "gleif_source_url", "gleif_fetched_at"],
+    "Country": ["country", "country_name", "governance_year", "gov_va", "gov_pv", "gov_ge",
+                "gov_rq", "gov_rl", "gov_cc", "governance_source_url"],
+}
+GOVERNANCE_LABELS = {
+    "gov_va": "voice & accountability", "gov_pv": "political stability",
+    "gov_ge": "government effectiveness", "gov_rq": "regulatory quality",
+    "gov_rl": "rule of law", "gov_cc": "control of corruption",
+}
+
+
+def _format(value: Any) -> Text:
+    if value is None or (isinstance(value, float) and value != value):
+        return Text("unknown", style="dim")
+    if isinstance(value, float):
+        return Text(f"{value:+.2f}")
+    return Text(str(value))  # Text, not markup: scraped strings are never interpreted
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    with _connect(args) as con:
+        cursor = con.execute(
+            """select * from marts.partner_profile
+               where partner_id = $q or name ilike '%' || $q || '%'
+                  or legal_name ilike '%' || $q || '%'
+               order by partner_id""",
+            {"q": args.name},
+        )
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        if not rows:
+            err.print(Text(f"no partner matches {args.name!r}"))
+            return 1
+        exact = [r for r in rows if r["partner_id"] == args.name]
+        if len(rows) > 1 and not exact:
+            err.print(Text(f"{args.name!r} matches several partners: " +
+                           ", ".join(f"{r['partner_id']} ({r['name']})" for r in rows)))
+            return 1
+        profile = (exact or rows)[0]
+        status = con.execute(
+            "select source, outcome, error from marts.partner_source_status "
+            "where partner_id = ? order by source", [profile["partner_id"]]
+        ).fetchall()
+    if args.json:
+        console.print_json(json.dumps(profile, default=str))
+        return 0
+    table = Table(title=Text(f"{profile['name']} — partner profile"), show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for section, fields in PROFILE_SECTIONS.items():
+        table.add_row(Text(section, style="bold cyan"), "")
+        for field_name in fields:
+            table.add_row(GOVERNANCE_LABELS.get(field_name, field_name),
+                          _format(profile.get(field_name)))
+    table.add_row(Text("Sources (latest run)", style="bold cyan"), "")
+    for source, outcome, error in status:
+        table.add_row(source, Text(outcome + (f": {error}" if error else "")))
+    console.print(table)
+    return 0
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    with _connect(args) as con:
+        try:
+            cursor = con.execute(args.query)
+        except duckdb.Error as exc:
+            err.print(Text(f"SQL error: {exc}"))
+            return 1
+        if cursor.description is None:
+            return 0
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchmany(args.limit + 1)
+    if args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows[: args.limit])
+        return 0
+    table = Table(*columns)
+    for row in rows[: args.limit]:
+        table.add_row(*(_format(v) if not isinstance(v, float) else Text(f"{v:.4g}")
+                        for v in row))
+    console.print(table)
+    if len(rows) > args.limit:
+        err.print(f"(first {args.limit} rows shown; use --limit)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="partnerdd", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    db_help = "DuckDB file (default: $PARTNERDD_DB or data/partnerdd.duckdb)"
+
+    refresh = sub.add_parser("refresh", help="fetch, validate and publish all sources")
+    refresh.add_argument("--offline", action="store_true",
+                         help="serve the bundled recorded payloads on loopback and use them")
+    refresh.add_argument("--partners", help="partner registry CSV (default with --offline: demo)")
+    refresh.add_argument("--db", help=db_help)
+    refresh.add_argument("--reports", help="Data Docs directory (default reports/data_docs)")
+    refresh.add_argument("--verbose", action="store_true", help="show Prefect's log lines")
+    refresh.set_defaults(handler=_cmd_refresh)
+
+    profile = sub.add_parser("profile", help="print one partner's profile")
+    profile.add_argument("name", help="partner id or part of its name")
+    profile.add_argument("--db", help=db_help)
+    profile.add_argument("--json", action="store_true", help="machine-readable output")
+    profile.set_defaults(handler=_cmd_profile)
+
+    sql = sub.add_parser("sql", help="run read-only SQL against the published database")
+    sql.add_argument("query")
+    sql.add_argument("--db", help=db_help)
+    sql.add_argument("--limit", type=int, default=100)
+    sql.add_argument("--format", choices=("table", "csv"), default="table")
+    sql.set_defaults(handler=_cmd_sql)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except DatabaseMissing as exc:
+        err.print(Text(str(exc)))
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Database writes for a refresh: raw payloads, landing rows, validated staging and marts.
+
+Every load is idempotent: raw payloads are keyed by (url, sha256), landing tables are
+upserted by their natural key (or replaced for whole-dataset sources), staging, marts and
+quarantine are rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from connectors.http import RawResponse
+from flows.db import SQL_DIR
+
+
+def store_raw(con: duckdb.DuckDBPyConnection, responses: Iterable[RawResponse]) -> int:
+    count = 0
+    for r in responses:
+        con.execute(
+            """
+            insert into raw.http_responses
+                (url, sha256, source, status, headers, body, first_fetched_at, fetched_at)
+            values (?, ?, ?, ?, ?, ?, ?, ?)
+            on conflict (url, sha256) do update
+                set fetched_at = excluded.fetched_at, status = excluded.status,
+                    headers = excluded.headers
+            """,
+            [r.url, r.sha256, r.source, r.status, json.dumps(r.headers), r.body,
+             r.fetched_at, r.fetched_at],
+        )
+        count += 1
+    return count
+
+
+def _frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows))
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]],
+           key: str | None) -> int:
+    """Replace the rows whose `key` appears in `rows`; with key=None replace the whole table
+    (only when rows were parsed: an empty batch never wipes earlier data)."""
+    if not rows:
+        return 0
+    frame = _frame(rows)
+    con.register("landing_batch", frame)
+    try:
+        if key is None:
+            con.execute(f"delete from {table}")
+        else:
+            con.execute(f"delete from {table} where {key} in (select {key} from landing_batch)")
+        con.execute(f"insert into {table} by name select * from landing_batch")
+    finally:
+        con.unregister("landing_batch")
+    return len(frame)
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    con.register("table_batch", frame)
+    try:
+        con.execute(f"create or replace table {table} as select * from table_batch")
+    finally:
+        con.unregister("table_batch")
+
+
+def write_quarantine(con: duckdb.DuckDBPyConnection, table: str, run_id: str,
+                     quarantined_at: datetime, frame: pd.DataFrame) -> None:
+    """quarantine.<table> holds the latest run's rejects for that table with their reasons."""
+    con.execute(
+        f"""
+        create table if not exists quarantine.{table} (
+            run_id varchar, quarantined_at timestamptz, row_index integer,
+            expectation varchar, column_name varchar, reason varchar, row_json json)
+        """
+    )
+    con.execute(f"delete from quarantine.{table}")
+    if len(frame):
+        batch = frame.assign(run_id=run_id, quarantined_at=quarantined_at)
+        con.register("quarantine_batch", batch)
+        try:
+            con.execute(f"insert into quarantine.{table} by name select * from quarantine_batch")
+        finally:
+            con.unregister("quarantine_batch")
+
+
+def model_sql(layer: str, name: str) -> str:
+    return (SQL_DIR / layer / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def run_model(con: duckdb.DuckDBPyConnection, layer: str, name: str) -> pd.DataFrame:
+    return con.sql(model_sql(layer, name)).df()

@@ -1,0 +1,31 @@
+"""The offline embedded default: recorded real payloads served on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from connectors.config import PROJECT_ROOT
+from connectors.replay import ReplayServer
+
+DEMO_DIR = PROJECT_ROOT / "demo"
+DEMO_PARTNERS = DEMO_DIR / "partners.csv"
+SNAPSHOT_DIR = DEMO_DIR / "snapshot"
+
+
+def source_overrides(base_url: str) -> dict[str, str]:
+    """Environment overrides that point every source at the replay server."""
+    return {
+        "PARTNERDD_GLEIF_URL": f"{base_url}/gleif",
+        "PARTNERDD_WORLDBANK_MODE": "bulk",
+        "PARTNERDD_WORLDBANK_BULK_URL": f"{base_url}/worldbank/wgidataset.xlsx",
+        "PARTNERDD_WORLDBANK_URL": f"{base_url}/worldbank/v2",
+        "PARTNERDD_ALLOW_HOSTS": "127.0.0.1",
+    }
+
+
+@contextmanager
+def offline_sources(snapshot_dir: Path = SNAPSHOT_DIR) -> Iterator[dict[str, str]]:
+    with ReplayServer(snapshot_dir) as server:
+        yield source_overrides(server.base_url)

@@ -1,0 +1,168 @@
+"""The refresh flow: registry -> extract -> raw -> parse -> validate -> staging/marts."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import flow, get_run_logger
+
+from connectors.config import PROJECT_ROOT, load_settings
+from flows import load
+from flows.db import database_path, publishing
+from flows.extract import Extracted, extract_gleif, extract_worldbank
+from flows.progress import report
+from flows.registry import Partner, RegistryIssue, read_registry
+from flows.transform import parse_gleif, parse_worldbank
+
+DEFAULT_REPORTS = PROJECT_ROOT / "reports" / "data_docs"
+
+# (staging model, landing table it reads) in build order; then marts in build order.
+STAGING_MODELS = ("stg_registry__partners", "stg_gleif__lei_records", "stg_worldbank__governance")
+MART_MODELS = ("country_profile", "country_indices", "partner_profile")
+VIEW_MODELS = ("partner_source_status",)
+
+
+def _registry_frame(partners: list[Partner], path: Path, at: datetime) -> pd.DataFrame:
+    columns = ["partner_id", "name", "country_iso3", "country_iso2", "website", "lei", "cik",
+               "line"]
+    frame = pd.DataFrame([p.as_row() for p in partners], columns=columns)
+    return frame.assign(registry_path=str(path), loaded_at=at)
+
+
+def _write_registry(con: Any, run_id: str, path: Path, partners: list[Partner],
+                    issues: list[RegistryIssue], at: datetime) -> None:
+    con.execute("delete from raw.partners")
+    if partners:
+        load.upsert(con, "raw.partners", _registry_frame(partners, path, at).to_dict("records"),
+                    key="partner_id")
+    con.execute("delete from quarantine.partner_registry")
+    for issue in issues:
+        con.execute(
+            "insert into quarantine.partner_registry values (?, ?, ?, ?, ?, ?, ?)",
+            [run_id, at, str(path), issue.line, issue.column, issue.value, issue.message],
+        )
+
+
+def _write_log(con: Any, run_id: str, rows: list[dict[str, Any]], at: datetime) -> None:
+    for row in rows:
+        con.execute(
+            """insert into ops.fetch_log (run_id, source, partner_id, url, status, outcome,
+                   error, payload_sha256, occurred_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [run_id, row["source"], row.get("partner_id"), row.get("url"), row.get("status"),
+             row["outcome"], row.get("error"), row.get("payload_sha256"), at],
+        )
+
+
+def _validate_and_build(con: Any, validator: Any, run_id: str, at: datetime) -> dict[str, Any]:
+    """Validate every staging batch; load staging and marts in one transaction unless a
+    table-level expectation fails, in which case the previous tables stay in place."""
+    tables: dict[str, Any] = {}
+    staged = {}
+    for name in STAGING_MODELS:
+        result = validator.validate(name, load.run_model(con, "staging", name))
+        staged[name] = result
+        report("validate", advance=1)
+    failures = {n: r.failures for n, r in staged.items() if r.stops_load}
+    for name, result in staged.items():
+        tables[name] = {"rows_in": result.rows_in, "loaded": 0 if failures else len(result.passed),
+                        "quarantined": len(result.quarantined), "failures": result.failures,
+                        "warnings": result.warnings}
+    if failures:
+        return {"status": "validation_failed", "tables": tables, "failures": failures}
+    con.execute("begin transaction")
+    try:
+        for name, result in staged.items():
+            load.replace_table(con, f"staging.{name}", result.passed)
+            load.write_quarantine(con, name, run_id, at, result.quarantined)
+        for name in MART_MODELS:
+            mart = validator.validate(name, load.run_model(con, "marts", name))
+            tables[name] = {"rows_in": mart.rows_in, "loaded": len(mart.passed),
+                            "quarantined": len(mart.quarantined), "failures": mart.failures,
+                            "warnings": mart.warnings}
+            report("validate", advance=1)
+            if mart.stops_load:
+                con.execute("rollback")
+                for staged_name in staged:
+                    tables[staged_name]["loaded"] = 0
+                return {"status": "validation_failed", "tables": tables,
+                        "failures": {name: mart.failures}}
+            load.replace_table(con, f"marts.{name}", mart.passed)
+            load.write_quarantine(con, name, run_id, at, mart.quarantined)
+        for name in VIEW_MODELS:
+            con.execute(f"create or replace view marts.{name} as {load.model_sql('marts', name)}")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    warned = any(t["warnings"] or t["quarantined"] for t in tables.values())
+    return {"status": "ok_with_warnings" if warned else "ok", "tables": tables}
+
+
+@flow(name="partnerdd-refresh", log_prints=True)
+def refresh(partners_file: str, db: str | None = None, overrides: dict[str, str] | None = None,
+            reports_dir: str | None = None) -> dict[str, Any]:
+    """Refresh every source for the partners in `partners_file` and publish the database."""
+    logger = get_run_logger()
+    settings = load_settings({**os.environ, **(overrides or {})})
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    started = datetime.now(UTC)
+    db_path = database_path(db)
+    registry_path = Path(partners_file).resolve()
+    partners, issues = read_registry(registry_path)
+    report("registry", advance=1, total=1)
+    for issue in issues:
+        logger.warning("registry %s: %s", registry_path.name, issue)
+    logger.info("run %s: %d partners, %d registry issues", run_id, len(partners), len(issues))
+
+    gleif_future = extract_gleif.submit(partners, settings)
+    worldbank_future = extract_worldbank.submit(settings)
+    extracted: list[Extracted] = [gleif_future.result(), worldbank_future.result()]
+
+    from flows.validate import Validator  # Great Expectations import is slow; only here
+
+    validator = Validator(Path(reports_dir) if reports_dir else DEFAULT_REPORTS)
+    with publishing(db_path) as con:
+        con.execute("insert into ops.runs (run_id, started_at, status, partners) "
+                    "values (?, ?, 'running', ?)", [run_id, started, len(partners)])
+        _write_registry(con, run_id, registry_path, partners, issues, started)
+        stored = load.store_raw(con, (r for e in extracted for _, r in e.responses))
+        logs = [row for e in extracted for row in e.log]
+
+        gleif_rows, gleif_errors = parse_gleif(extracted[0])
+        wgi_rows, wgi_errors = parse_worldbank(extracted[1])
+        logs += gleif_errors + wgi_errors
+        _write_log(con, run_id, logs, started)
+        load.upsert(con, "raw.gleif__lei_records", gleif_rows, key="lei")
+        load.upsert(con, "raw.worldbank__wgi", wgi_rows, key=None)
+        report("load", advance=1, total=1)
+
+        report("validate", total=len(STAGING_MODELS) + len(MART_MODELS))
+        outcome = _validate_and_build(con, validator, run_id, started)
+        outcome_counts = Counter(f"{row['source']}:{row['outcome']}" for row in logs)
+        summary = {
+            "run_id": run_id,
+            "status": outcome["status"],
+            "database": str(db_path),
+            "partners": len(partners),
+            "registry_issues": [str(i) for i in issues],
+            "raw_responses": stored,
+            "fetch_outcomes": dict(sorted(outcome_counts.items())),
+            "fetch_problems": [row for row in logs if row["outcome"] not in ("ok", "skipped")],
+            "tables": outcome["tables"],
+            "failures": outcome.get("failures", {}),
+            "data_docs": str(Path(reports_dir) if reports_dir else DEFAULT_REPORTS),
+        }
+        con.execute(
+            "update ops.runs set finished_at = ?, status = ?, summary = ? where run_id = ?",
+            [datetime.now(UTC), summary["status"], json.dumps(summary, default=str), run_id],
+        )
+    report("publish", advance=1, total=1)
+    logger.info("run %s finished: %s", run_id, summary["status"])
+    return summary

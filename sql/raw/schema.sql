@@ -1,0 +1,134 @@
+-- raw: payloads exactly as fetched (stored before parsing) and records as parsed from them.
+-- staging/marts are rebuilt by the refresh; quarantine keeps rejected rows with reasons;
+-- ops keeps the run log.
+create schema if not exists raw;
+create schema if not exists staging;
+create schema if not exists marts;
+create schema if not exists quarantine;
+create schema if not exists ops;
+
+create table if not exists raw.http_responses (
+    url varchar not null,
+    sha256 varchar not null,
+    source varchar not null,
+    status integer not null,
+    headers json,
+    body blob,
+    first_fetched_at timestamptz not null,
+    fetched_at timestamptz not null,
+    primary key (url, sha256)
+);
+
+create table if not exists raw.gleif__lei_records (
+    lei varchar primary key,
+    legal_name varchar,
+    legal_name_language varchar,
+    legal_form_id varchar,
+    legal_form_other varchar,
+    jurisdiction varchar,
+    entity_status varchar,
+    entity_category varchar,
+    legal_address_lines varchar,
+    legal_address_city varchar,
+    legal_address_region varchar,
+    legal_address_country varchar,
+    legal_address_postal_code varchar,
+    hq_address_lines varchar,
+    hq_address_city varchar,
+    hq_address_region varchar,
+    hq_address_country varchar,
+    hq_address_postal_code varchar,
+    registration_status varchar,
+    initial_registration_date varchar,
+    last_update_date varchar,
+    next_renewal_date varchar,
+    managing_lou varchar,
+    corroboration_level varchar,
+    golden_copy_publish_date varchar,
+    source_url varchar not null,
+    payload_sha256 varchar not null,
+    fetched_at timestamptz not null
+);
+
+create table if not exists raw.worldbank__wgi (
+    wb_code varchar,
+    country_name varchar,
+    iso3 varchar,
+    country_kind varchar,
+    year integer,
+    indicator varchar,
+    estimate double,
+    stddev double,
+    nsource double,
+    pctrank double,
+    pctrank_lower double,
+    pctrank_upper double,
+    source_url varchar not null,
+    payload_sha256 varchar not null,
+    fetched_at timestamptz not null
+);
+
+create table if not exists raw.partners (
+    partner_id varchar primary key,
+    name varchar not null,
+    country_iso3 varchar not null,
+    country_iso2 varchar,
+    website varchar,
+    lei varchar,
+    cik varchar,
+    line integer,
+    registry_path varchar,
+    loaded_at timestamptz not null
+);
+
+create table if not exists ops.runs (
+    run_id varchar primary key,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null,
+    partners integer,
+    summary json
+);
+
+create table if not exists ops.fetch_log (
+    run_id varchar not null,
+    source varchar not null,
+    partner_id varchar,
+    url varchar,
+    status integer,
+    outcome varchar not null,
+    error varchar,
+    payload_sha256 varchar,
+    occurred_at timestamptz not null
+);
+
+create table if not exists quarantine.partner_registry (
+    run_id varchar not null,
+    quarantined_at timestamptz not null,
+    registry_path varchar,
+    line integer,
+    column_name varchar,
+    value varchar,
+    reason varchar not null
+);
+
+-- ISO 17442 check digits (ISO 7064 MOD 97-10), usable by analysts in plain SQL too.
+create or replace macro lei_check_ok(lei) as
+    coalesce(regexp_full_match(lei, '[0-9A-Z]{18}[0-9]{2}'), false)
+    and list_reduce(
+        list_transform(
+            string_split(
+                array_to_string(
+                    list_transform(
+                        string_split(lei, ''),
+                        lambda ch: case when ch between '0' and '9' then ch
+                                   else cast(ascii(ch) - 55 as varchar) end
+                    ),
+                    ''
+                ),
+                ''
+            ),
+            lambda d: cast(d as integer)
+        ),
+        lambda acc, d: (acc * 10 + d) % 97
+    ) = 1;
