@@ -1,4 +1,4 @@
-"""Project configuration: committed TOML defaults overridden by PARTNERDD_* environment variables."""
+"""Project configuration: TOML defaults overridden by PARTNERDD_* environment variables."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def _overlay(section: str | None, values: dict[str, Any], env: Mapping[str, str]
             try:
                 out[key] = _coerce(env[name], default)
             except ValueError as exc:
-                raise ConfigError(f"{name}={env[name]!r} is not a valid {type(default).__name__}") from exc
+                raise ConfigError(
+                    f"{name}={env[name]!r} is not a valid {type(default).__name__}"
+                ) from exc
     return out
 
 

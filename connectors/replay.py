@@ -6,8 +6,11 @@ A snapshot directory holds the recorded bodies plus ``routes.json``::
     {"routes": [
       {"path": "/gleif/lei-records/5299...", "file": "gleif/single_lei_record_5299....json",
        "content_type": "application/vnd.api+json", "status": 200,
-       "query": {"page[size]": "10"}, "headers": {"Retry-After": "1"}}
+       "query": {"page[size]": "10"}, "headers": {"X-Extra": "1"},
+       "fail_first": 2, "fail_status": 429, "fail_headers": {"Retry-After": "1"}}
     ]}
+
+The request log (method, path, query, headers) lets tests prove what did or did not arrive.
 
 A route matches on the exact path and, when given, on every listed query parameter.
 Anything unmatched gets a JSON 404, like a real API for an unknown id.
@@ -35,6 +38,11 @@ class Route:
     content_type: str = "application/octet-stream"
     query: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # Fault injection: the first `fail_first` matching requests get `fail_status` instead.
+    fail_first: int = 0
+    fail_status: int = 503
+    fail_headers: dict[str, str] = field(default_factory=dict)
+    hits: int = 0
 
     def matches(self, path: str, query: dict[str, str]) -> bool:
         return path == self.path and all(query.get(k) == v for k, v in self.query.items())
@@ -48,8 +56,13 @@ def load_routes(snapshot_dir: Path) -> list[Route]:
 class ReplayServer:
     """Serve routes on 127.0.0.1 (an ephemeral port by default) in a background thread."""
 
-    def __init__(self, snapshot_dir: Path | None = None, routes: list[Route] | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        snapshot_dir: Path | None = None,
+        routes: list[Route] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.snapshot_dir = snapshot_dir
         self.routes: list[Route] = list(routes or [])
         if snapshot_dir is not None:
@@ -63,6 +76,7 @@ class ReplayServer:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}"
 
     def add(self, route: Route) -> None:
@@ -83,21 +97,39 @@ class ReplayServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _resolve(self, method: str, target: str) -> tuple[int, dict[str, str], bytes]:
+    def _resolve(
+        self, method: str, target: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         with self._lock:
-            self.requests.append({"method": method, "path": parts.path, "query": query})
+            self.requests.append(
+                {"method": method, "path": parts.path, "query": query, "headers": headers}
+            )
         for route in self.routes:
             if route.matches(parts.path, query):
+                with self._lock:
+                    route.hits += 1
+                    failing = route.hits <= route.fail_first
+                if failing:
+                    return route.fail_status, dict(route.fail_headers), b"injected fault"
                 body = route.body
                 if body is None and route.file is not None:
                     assert self.snapshot_dir is not None
                     body = (self.snapshot_dir / route.file).read_bytes()
                 headers = {"Content-Type": route.content_type, **route.headers}
                 return route.status, headers, body or b""
-        error = json.dumps({"errors": [{"status": "404", "title": "Not Found",
-                                        "detail": f"no recorded response for {target}"}]})
+        error = json.dumps(
+            {
+                "errors": [
+                    {
+                        "status": "404",
+                        "title": "Not Found",
+                        "detail": f"no recorded response for {target}",
+                    }
+                ]
+            }
+        )
         return 404, {"Content-Type": "application/json"}, error.encode()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -107,7 +139,9 @@ class ReplayServer:
             protocol_version = "HTTP/1.1"
 
             def _answer(self, with_body: bool) -> None:
-                status, headers, body = server._resolve(self.command, self.path)
+                status, headers, body = server._resolve(
+                    self.command, self.path, dict(self.headers.items())
+                )
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

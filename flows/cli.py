@@ -39,8 +39,14 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
         return 2
     db = str(database_path(args.db))
     bars: dict[str, Any] = {}
-    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
 
         def on_event(stage: str, advance: int, total: int | None, note: str | None) -> None:
             if stage not in bars:
@@ -64,18 +70,26 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    console.print(f"run [bold]{summary['run_id']}[/]: [bold]{summary['status']}[/] -> "
-                  f"{summary['database']}", highlight=False)
+    console.print(
+        f"run [bold]{summary['run_id']}[/]: [bold]{summary['status']}[/] -> {summary['database']}",
+        highlight=False,
+    )
     for issue in summary["registry_issues"]:
         console.print(Text("registry: " + issue, style="yellow"))
     for row in summary["fetch_problems"]:
-        console.print(Text(f"{row['source']} {row.get('partner_id') or ''}: {row['outcome']}: "
-                           f"{row.get('error')}", style="yellow"))
+        console.print(
+            Text(
+                f"{row['source']} {row.get('partner_id') or ''}: {row['outcome']}: "
+                f"{row.get('error')}",
+                style="yellow",
+            )
+        )
     table = Table("table", "rows in", "loaded", "quarantined", "problems", title="validation")
     for name, t in summary["tables"].items():
         problems = "; ".join(t["failures"] + t["warnings"])
-        table.add_row(name, str(t["rows_in"]), str(t["loaded"]), str(t["quarantined"]),
-                      Text(problems[:200]))
+        table.add_row(
+            name, str(t["rows_in"]), str(t["loaded"]), str(t["quarantined"]), Text(problems[:200])
+        )
     console.print(table)
     console.print(f"Data Docs: {summary['data_docs']}/index.html")
 
@@ -85,17 +99,46 @@ def _connect(args: argparse.Namespace) -> Any:
 
 
 PROFILE_SECTIONS = {
-    "Identity": ["partner_id", "name", "legal_name", "lei", "cik", "website", "legal_form",
-                 "jurisdiction", "legal_address_city", "hq_city"],
-    "Registration (GLEIF)": ["lei_status", "lei_lapsed", "entity_status", "lei_next_renewal_at",
-                             "gleif_source_url", "gleif_fetched_at"],
-    "Country": ["country", "country_name", "governance_year", "gov_va", "gov_pv", "gov_ge",
-                "gov_rq", "gov_rl", "gov_cc", "governance_source_url"],
+    "Identity": [
+        "partner_id",
+        "name",
+        "legal_name",
+        "lei",
+        "cik",
+        "website",
+        "legal_form",
+        "jurisdiction",
+        "legal_address_city",
+        "hq_city",
+    ],
+    "Registration (GLEIF)": [
+        "lei_status",
+        "lei_lapsed",
+        "entity_status",
+        "lei_next_renewal_at",
+        "gleif_source_url",
+        "gleif_fetched_at",
+    ],
+    "Country": [
+        "country",
+        "country_name",
+        "governance_year",
+        "gov_va",
+        "gov_pv",
+        "gov_ge",
+        "gov_rq",
+        "gov_rl",
+        "gov_cc",
+        "governance_source_url",
+    ],
 }
 GOVERNANCE_LABELS = {
-    "gov_va": "voice & accountability", "gov_pv": "political stability",
-    "gov_ge": "government effectiveness", "gov_rq": "regulatory quality",
-    "gov_rl": "rule of law", "gov_cc": "control of corruption",
+    "gov_va": "voice & accountability",
+    "gov_pv": "political stability",
+    "gov_ge": "government effectiveness",
+    "gov_rq": "regulatory quality",
+    "gov_rl": "rule of law",
+    "gov_cc": "control of corruption",
 }
 
 
@@ -123,13 +166,18 @@ def _cmd_profile(args: argparse.Namespace) -> int:
             return 1
         exact = [r for r in rows if r["partner_id"] == args.name]
         if len(rows) > 1 and not exact:
-            err.print(Text(f"{args.name!r} matches several partners: " +
-                           ", ".join(f"{r['partner_id']} ({r['name']})" for r in rows)))
+            err.print(
+                Text(
+                    f"{args.name!r} matches several partners: "
+                    + ", ".join(f"{r['partner_id']} ({r['name']})" for r in rows)
+                )
+            )
             return 1
         profile = (exact or rows)[0]
         status = con.execute(
             "select source, outcome, error from marts.partner_source_status "
-            "where partner_id = ? order by source", [profile["partner_id"]]
+            "where partner_id = ? order by source",
+            [profile["partner_id"]],
         ).fetchall()
     if args.json:
         console.print_json(json.dumps(profile, default=str))
@@ -140,8 +188,9 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     for section, fields in PROFILE_SECTIONS.items():
         table.add_row(Text(section, style="bold cyan"), "")
         for field_name in fields:
-            table.add_row(GOVERNANCE_LABELS.get(field_name, field_name),
-                          _format(profile.get(field_name)))
+            table.add_row(
+                GOVERNANCE_LABELS.get(field_name, field_name), _format(profile.get(field_name))
+            )
     table.add_row(Text("Sources (latest run)", style="bold cyan"), "")
     for source, outcome, error in status:
         table.add_row(source, Text(outcome + (f": {error}" if error else "")))
@@ -171,8 +220,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
         return 0
     table = Table(*columns)
     for row in rows[: args.limit]:
-        table.add_row(*(_format(v) if not isinstance(v, float) else Text(f"{v:.4g}")
-                        for v in row))
+        table.add_row(*(_format(v) if not isinstance(v, float) else Text(f"{v:.4g}") for v in row))
     console.print(table)
     if len(rows) > args.limit:
         err.print(f"(first {args.limit} rows shown; use --limit)")
@@ -185,8 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_help = "DuckDB file (default: $PARTNERDD_DB or data/partnerdd.duckdb)"
 
     refresh = sub.add_parser("refresh", help="fetch, validate and publish all sources")
-    refresh.add_argument("--offline", action="store_true",
-                         help="serve the bundled recorded payloads on loopback and use them")
+    refresh.add_argument(
+        "--offline",
+        action="store_true",
+        help="serve the bundled recorded payloads on loopback and use them",
+    )
     refresh.add_argument("--partners", help="partner registry CSV (default with --offline: demo)")
     refresh.add_argument("--db", help=db_help)
     refresh.add_argument("--reports", help="Data Docs directory (default reports/data_docs)")

@@ -25,8 +25,9 @@ class DatabaseMissing(FileNotFoundError):
     pass
 
 
-def database_path(cli_value: str | os.PathLike[str] | None = None,
-                  env: Mapping[str, str] | None = None) -> Path:
+def database_path(
+    cli_value: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Path:
     """--db wins over PARTNERDD_DB, which wins over data/partnerdd.duckdb in the project."""
     env = os.environ if env is None else env
     value = cli_value or env.get("PARTNERDD_DB") or DEFAULT_DB

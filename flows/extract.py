@@ -26,27 +26,41 @@ class Extracted:
     responses: list[tuple[str | None, RawResponse]] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
 
-    def record(self, partner_id: str | None, url: str | None, outcome: str, *,
-               response: RawResponse | None = None, error: str | None = None) -> None:
+    def record(
+        self,
+        partner_id: str | None,
+        url: str | None,
+        outcome: str,
+        *,
+        response: RawResponse | None = None,
+        error: str | None = None,
+    ) -> None:
         if response is not None:
             self.responses.append((partner_id, response))
-        self.log.append({
-            "source": self.source,
-            "partner_id": partner_id,
-            "url": response.url if response is not None else url,
-            "status": response.status if response is not None else None,
-            "outcome": outcome,
-            "error": error,
-            "payload_sha256": response.sha256 if response is not None else None,
-        })
+        self.log.append(
+            {
+                "source": self.source,
+                "partner_id": partner_id,
+                "url": response.url if response is not None else url,
+                "status": response.status if response is not None else None,
+                "outcome": outcome,
+                "error": error,
+                "payload_sha256": response.sha256 if response is not None else None,
+            }
+        )
 
     def record_response(self, partner_id: str | None, response: RawResponse) -> None:
         if response.ok:
             self.record(partner_id, None, "ok", response=response)
         else:
             snippet = response.body[:200].decode("utf-8", "replace")
-            self.record(partner_id, None, "http_error", response=response,
-                        error=f"HTTP {response.status}: {snippet}")
+            self.record(
+                partner_id,
+                None,
+                "http_error",
+                response=response,
+                error=f"HTTP {response.status}: {snippet}",
+            )
 
 
 def _error_text(exc: BaseException) -> str:
@@ -61,8 +75,12 @@ def extract_gleif(partners: list[Partner], settings: Settings) -> Extracted:
     report("gleif", total=len(with_lei))
     for partner in partners:
         if not partner.lei:
-            out.record(partner.partner_id, None, "skipped",
-                       error="no LEI in the registry; name search comes with entity resolution")
+            out.record(
+                partner.partner_id,
+                None,
+                "skipped",
+                error="no LEI in the registry; name search comes with entity resolution",
+            )
             continue
         url = f"{client.base_url}/lei-records/{partner.lei}"
         try:

@@ -8,6 +8,7 @@ quarantine are rebuilt.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,16 @@ import pandas as pd
 
 from connectors.http import RawResponse
 from flows.db import SQL_DIR
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+
+
+def ident(name: str) -> str:
+    """A table or column name from our own code, checked before it is put into SQL text
+    (identifiers cannot be bound as parameters; values always are)."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
 
 
 def store_raw(con: duckdb.DuckDBPyConnection, responses: Iterable[RawResponse]) -> int:
@@ -31,8 +42,16 @@ def store_raw(con: duckdb.DuckDBPyConnection, responses: Iterable[RawResponse]) 
                 set fetched_at = excluded.fetched_at, status = excluded.status,
                     headers = excluded.headers
             """,
-            [r.url, r.sha256, r.source, r.status, json.dumps(r.headers), r.body,
-             r.fetched_at, r.fetched_at],
+            [
+                r.url,
+                r.sha256,
+                r.source,
+                r.status,
+                json.dumps(r.headers),
+                r.body,
+                r.fetched_at,
+                r.fetched_at,
+            ],
         )
         count += 1
     return count
@@ -42,36 +61,48 @@ def _frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(list(rows))
 
 
-def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]],
-           key: str | None) -> int:
+def upsert(
+    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]], key: str | None
+) -> int:
     """Replace the rows whose `key` appears in `rows`; with key=None replace the whole table
     (only when rows were parsed: an empty batch never wipes earlier data)."""
     if not rows:
         return 0
     frame = _frame(rows)
+    table = ident(table)
     con.register("landing_batch", frame)
     try:
         if key is None:
-            con.execute(f"delete from {table}")
+            con.execute(f"delete from {table}")  # noqa: S608 (ident-checked)
         else:
-            con.execute(f"delete from {table} where {key} in (select {key} from landing_batch)")
-        con.execute(f"insert into {table} by name select * from landing_batch")
+            key = ident(key)
+            con.execute(
+                f"delete from {table} where {key} in (select {key} from landing_batch)"  # noqa: S608
+            )
+        con.execute(f"insert into {table} by name select * from landing_batch")  # noqa: S608
     finally:
         con.unregister("landing_batch")
     return len(frame)
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    table = ident(table)
     con.register("table_batch", frame)
     try:
-        con.execute(f"create or replace table {table} as select * from table_batch")
+        con.execute(f"create or replace table {table} as select * from table_batch")  # noqa: S608
     finally:
         con.unregister("table_batch")
 
 
-def write_quarantine(con: duckdb.DuckDBPyConnection, table: str, run_id: str,
-                     quarantined_at: datetime, frame: pd.DataFrame) -> None:
+def write_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    run_id: str,
+    quarantined_at: datetime,
+    frame: pd.DataFrame,
+) -> None:
     """quarantine.<table> holds the latest run's rejects for that table with their reasons."""
+    table = ident(table)
     con.execute(
         f"""
         create table if not exists quarantine.{table} (
@@ -79,12 +110,14 @@ def write_quarantine(con: duckdb.DuckDBPyConnection, table: str, run_id: str,
             expectation varchar, column_name varchar, reason varchar, row_json json)
         """
     )
-    con.execute(f"delete from quarantine.{table}")
+    con.execute(f"delete from quarantine.{table}")  # noqa: S608 (ident-checked)
     if len(frame):
         batch = frame.assign(run_id=run_id, quarantined_at=quarantined_at)
         con.register("quarantine_batch", batch)
         try:
-            con.execute(f"insert into quarantine.{table} by name select * from quarantine_batch")
+            con.execute(
+                f"insert into quarantine.{table} by name select * from quarantine_batch"  # noqa: S608
+            )
         finally:
             con.unregister("quarantine_batch")
 

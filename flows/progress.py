@@ -26,8 +26,7 @@ def subscribe(listener: Listener) -> Callable[[], None]:
     return unsubscribe
 
 
-def report(stage: str, advance: int = 0, total: int | None = None,
-           note: str | None = None) -> None:
+def report(stage: str, advance: int = 0, total: int | None = None, note: str | None = None) -> None:
     """Stage `stage` advanced by `advance` steps (of `total` when known)."""
     with _lock:
         listeners = list(_listeners)

@@ -30,18 +30,36 @@ VIEW_MODELS = ("partner_source_status",)
 
 
 def _registry_frame(partners: list[Partner], path: Path, at: datetime) -> pd.DataFrame:
-    columns = ["partner_id", "name", "country_iso3", "country_iso2", "website", "lei", "cik",
-               "line"]
+    columns = [
+        "partner_id",
+        "name",
+        "country_iso3",
+        "country_iso2",
+        "website",
+        "lei",
+        "cik",
+        "line",
+    ]
     frame = pd.DataFrame([p.as_row() for p in partners], columns=columns)
     return frame.assign(registry_path=str(path), loaded_at=at)
 
 
-def _write_registry(con: Any, run_id: str, path: Path, partners: list[Partner],
-                    issues: list[RegistryIssue], at: datetime) -> None:
+def _write_registry(
+    con: Any,
+    run_id: str,
+    path: Path,
+    partners: list[Partner],
+    issues: list[RegistryIssue],
+    at: datetime,
+) -> None:
     con.execute("delete from raw.partners")
     if partners:
-        load.upsert(con, "raw.partners", _registry_frame(partners, path, at).to_dict("records"),
-                    key="partner_id")
+        load.upsert(
+            con,
+            "raw.partners",
+            _registry_frame(partners, path, at).to_dict("records"),
+            key="partner_id",
+        )
     con.execute("delete from quarantine.partner_registry")
     for issue in issues:
         con.execute(
@@ -55,8 +73,17 @@ def _write_log(con: Any, run_id: str, rows: list[dict[str, Any]], at: datetime) 
         con.execute(
             """insert into ops.fetch_log (run_id, source, partner_id, url, status, outcome,
                    error, payload_sha256, occurred_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [run_id, row["source"], row.get("partner_id"), row.get("url"), row.get("status"),
-             row["outcome"], row.get("error"), row.get("payload_sha256"), at],
+            [
+                run_id,
+                row["source"],
+                row.get("partner_id"),
+                row.get("url"),
+                row.get("status"),
+                row["outcome"],
+                row.get("error"),
+                row.get("payload_sha256"),
+                at,
+            ],
         )
 
 
@@ -71,9 +98,13 @@ def _validate_and_build(con: Any, validator: Any, run_id: str, at: datetime) -> 
         report("validate", advance=1)
     failures = {n: r.failures for n, r in staged.items() if r.stops_load}
     for name, result in staged.items():
-        tables[name] = {"rows_in": result.rows_in, "loaded": 0 if failures else len(result.passed),
-                        "quarantined": len(result.quarantined), "failures": result.failures,
-                        "warnings": result.warnings}
+        tables[name] = {
+            "rows_in": result.rows_in,
+            "loaded": 0 if failures else len(result.passed),
+            "quarantined": len(result.quarantined),
+            "failures": result.failures,
+            "warnings": result.warnings,
+        }
     if failures:
         return {"status": "validation_failed", "tables": tables, "failures": failures}
     con.execute("begin transaction")
@@ -83,20 +114,28 @@ def _validate_and_build(con: Any, validator: Any, run_id: str, at: datetime) -> 
             load.write_quarantine(con, name, run_id, at, result.quarantined)
         for name in MART_MODELS:
             mart = validator.validate(name, load.run_model(con, "marts", name))
-            tables[name] = {"rows_in": mart.rows_in, "loaded": len(mart.passed),
-                            "quarantined": len(mart.quarantined), "failures": mart.failures,
-                            "warnings": mart.warnings}
+            tables[name] = {
+                "rows_in": mart.rows_in,
+                "loaded": len(mart.passed),
+                "quarantined": len(mart.quarantined),
+                "failures": mart.failures,
+                "warnings": mart.warnings,
+            }
             report("validate", advance=1)
             if mart.stops_load:
                 con.execute("rollback")
                 for staged_name in staged:
                     tables[staged_name]["loaded"] = 0
-                return {"status": "validation_failed", "tables": tables,
-                        "failures": {name: mart.failures}}
+                return {
+                    "status": "validation_failed",
+                    "tables": tables,
+                    "failures": {name: mart.failures},
+                }
             load.replace_table(con, f"marts.{name}", mart.passed)
             load.write_quarantine(con, name, run_id, at, mart.quarantined)
         for name in VIEW_MODELS:
-            con.execute(f"create or replace view marts.{name} as {load.model_sql('marts', name)}")
+            view = load.ident(f"marts.{name}")
+            con.execute(f"create or replace view {view} as {load.model_sql('marts', name)}")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -106,8 +145,12 @@ def _validate_and_build(con: Any, validator: Any, run_id: str, at: datetime) -> 
 
 
 @flow(name="partnerdd-refresh", log_prints=True)
-def refresh(partners_file: str, db: str | None = None, overrides: dict[str, str] | None = None,
-            reports_dir: str | None = None) -> dict[str, Any]:
+def refresh(
+    partners_file: str,
+    db: str | None = None,
+    overrides: dict[str, str] | None = None,
+    reports_dir: str | None = None,
+) -> dict[str, Any]:
     """Refresh every source for the partners in `partners_file` and publish the database."""
     logger = get_run_logger()
     settings = load_settings({**os.environ, **(overrides or {})})
@@ -129,8 +172,11 @@ def refresh(partners_file: str, db: str | None = None, overrides: dict[str, str]
 
     validator = Validator(Path(reports_dir) if reports_dir else DEFAULT_REPORTS)
     with publishing(db_path) as con:
-        con.execute("insert into ops.runs (run_id, started_at, status, partners) "
-                    "values (?, ?, 'running', ?)", [run_id, started, len(partners)])
+        con.execute(
+            "insert into ops.runs (run_id, started_at, status, partners) "
+            "values (?, ?, 'running', ?)",
+            [run_id, started, len(partners)],
+        )
         _write_registry(con, run_id, registry_path, partners, issues, started)
         stored = load.store_raw(con, (r for e in extracted for _, r in e.responses))
         logs = [row for e in extracted for row in e.log]

@@ -100,12 +100,14 @@ def parse_registry(text: str) -> tuple[list[Partner], list[RegistryIssue]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
-        raise RegistryFileError("the registry is empty: expected a header line with " +
-                                ", ".join(COLUMNS))
+        raise RegistryFileError(
+            "the registry is empty: expected a header line with " + ", ".join(COLUMNS)
+        )
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise RegistryFileError(f"the registry header lacks required column(s) {missing}; "
-                                f"found {header}")
+        raise RegistryFileError(
+            f"the registry header lacks required column(s) {missing}; found {header}"
+        )
     reader.fieldnames = header
     partners: list[Partner] = []
     issues: list[RegistryIssue] = []
@@ -119,8 +121,14 @@ def parse_registry(text: str) -> tuple[list[Partner], list[RegistryIssue]]:
         if partner is None:
             continue
         if partner.partner_id in seen:
-            issues.append(RegistryIssue(line, "partner_id", partner.partner_id,
-                                        f"duplicates the partner on line {seen[partner.partner_id]}"))
+            issues.append(
+                RegistryIssue(
+                    line,
+                    "partner_id",
+                    partner.partner_id,
+                    f"duplicates the partner on line {seen[partner.partner_id]}",
+                )
+            )
             continue
         seen[partner.partner_id] = line
         partners.append(partner)

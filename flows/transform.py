@@ -17,8 +17,11 @@ Parsed = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 
 def _provenance(response: RawResponse) -> dict[str, Any]:
-    return {"source_url": response.url, "payload_sha256": response.sha256,
-            "fetched_at": response.fetched_at}
+    return {
+        "source_url": response.url,
+        "payload_sha256": response.sha256,
+        "fetched_at": response.fetched_at,
+    }
 
 
 def _parse_each(extracted: Extracted, parser: Any) -> Parsed:
@@ -30,10 +33,17 @@ def _parse_each(extracted: Extracted, parser: Any) -> Parsed:
         try:
             parsed = parser(response)
         except ValueError as exc:
-            errors.append({"source": extracted.source, "partner_id": partner_id,
-                           "url": response.url, "status": response.status,
-                           "outcome": "parse_error", "error": str(exc),
-                           "payload_sha256": response.sha256})
+            errors.append(
+                {
+                    "source": extracted.source,
+                    "partner_id": partner_id,
+                    "url": response.url,
+                    "status": response.status,
+                    "outcome": "parse_error",
+                    "error": str(exc),
+                    "payload_sha256": response.sha256,
+                }
+            )
             continue
         rows.extend({**row, **_provenance(response)} for row in parsed)
     return rows, errors

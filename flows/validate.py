@@ -52,15 +52,21 @@ def _describe(config: Any) -> str:
 
 
 def _json_row(row: pd.Series) -> str:
-    return json.dumps({k: (None if pd.isna(v) else v) if not isinstance(v, (list, dict)) else v
-                       for k, v in row.to_dict().items()}, default=str)
+    return json.dumps(
+        {
+            k: (None if pd.isna(v) else v) if not isinstance(v, (list, dict)) else v
+            for k, v in row.to_dict().items()
+        },
+        default=str,
+    )
 
 
 class Validator:
     """One ephemeral GX context per refresh; Data Docs written to docs_dir when given."""
 
-    def __init__(self, docs_dir: Path | None = None,
-                 expectations_dir: Path = EXPECTATIONS_DIR) -> None:
+    def __init__(
+        self, docs_dir: Path | None = None, expectations_dir: Path = EXPECTATIONS_DIR
+    ) -> None:
         import great_expectations as gx  # slow import (~3 s): only where validation runs
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -92,8 +98,9 @@ class Validator:
         frame = frame.reset_index(drop=True)
         document = load_suite_document(table, self.expectations_dir)
         suite = self.context.suites.add_or_update(
-            gx.ExpectationSuite(name=table, expectations=document["expectations"],
-                                meta=document.get("meta", {}))
+            gx.ExpectationSuite(
+                name=table, expectations=document["expectations"], meta=document.get("meta", {})
+            )
         )
         asset = self.source.add_dataframe_asset(f"{table}-{len(self.source.assets)}")
         batch = asset.add_batch_definition_whole_dataframe("whole")
@@ -102,10 +109,16 @@ class Validator:
         )
         actions = []
         if self.docs_dir is not None:
-            actions.append(gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["partnerdd"]))
+            actions.append(
+                gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["partnerdd"])
+            )
         checkpoint = self.context.checkpoints.add_or_update(
-            gx.Checkpoint(name=f"check-{table}", validation_definitions=[definition],
-                          actions=actions, result_format="COMPLETE")
+            gx.Checkpoint(
+                name=f"check-{table}",
+                validation_definitions=[definition],
+                actions=actions,
+                result_format="COMPLETE",
+            )
         )
         run = checkpoint.run(batch_parameters={"dataframe": frame})
         result = next(iter(run.run_results.values()))
@@ -133,20 +146,29 @@ class Validator:
                 failures.append(f"{description}: observed {detail.get('observed_value')!r}")
             else:
                 column = config.kwargs.get("column") or ",".join(
-                    config.kwargs.get("column_list", []))
+                    config.kwargs.get("column_list", [])
+                )
                 for index in indexes:
                     i = int(index) if not isinstance(index, dict) else int(index.get("index", -1))
                     value = frame.at[i, column] if column in frame.columns else None
-                    rejected.append({
-                        "row_index": i,
-                        "expectation": config.type,
-                        "column_name": column,
-                        "reason": f"{description} rejected value {value!r}",
-                        "row_json": _json_row(frame.iloc[i]),
-                    })
+                    rejected.append(
+                        {
+                            "row_index": i,
+                            "expectation": config.type,
+                            "column_name": column,
+                            "reason": f"{description} rejected value {value!r}",
+                            "row_json": _json_row(frame.iloc[i]),
+                        }
+                    )
         quarantined = pd.DataFrame(rejected, columns=QUARANTINE_COLUMNS)
         bad = set(quarantined["row_index"].tolist())
         passed = frame.drop(index=sorted(bad)).reset_index(drop=True) if bad else frame
-        return TableValidation(table=table, rows_in=len(frame), passed=passed,
-                               quarantined=quarantined, failures=failures, warnings=warnings,
-                               success=bool(result.success))
+        return TableValidation(
+            table=table,
+            rows_in=len(frame),
+            passed=passed,
+            quarantined=quarantined,
+            failures=failures,
+            warnings=warnings,
+            success=bool(result.success),
+        )

@@ -221,10 +221,13 @@ def _row(
     dims: Sequence[str],
     have_home: bool,
     have_partner: bool,
+    why: str | None = None,
 ) -> dict[str, Any]:
     value, used = result
     reason = None
-    if value is None:
+    if value is None and why is not None:
+        reason = why
+    elif value is None:
         lacking = [c for c, ok in ((home, have_home), (partner, have_partner)) if not ok]
         reason = (
             f"no data for {', '.join(lacking)}"
@@ -277,10 +280,13 @@ def country_distances(
 
     variances = dimension_variances(hofstede, HOFSTEDE_6D, ddof=ddof)
     sds = standard_deviations(governance, WGI_DIMS, ddof=ddof)
+    cov: np.ndarray | None = None
+    cov_dims: tuple[str, ...] = WGI_DIMS
+    no_cov: str | None = None
     try:
         cov, cov_dims, _ = covariance_matrix(governance, WGI_DIMS, ddof=ddof)
-    except ValueError:
-        cov, cov_dims = None, WGI_DIMS
+    except ValueError as exc:
+        no_cov = f"covariance undefined: {exc}"
 
     home = home_iso3.upper()
     out: list[dict[str, Any]] = []
@@ -324,8 +330,9 @@ def country_distances(
                 "institutional_mahalanobis",
                 maha,
                 used,
-                bool(h_gov) and cov is not None,
-                bool(p_gov) and cov is not None,
+                bool(h_gov),
+                bool(p_gov),
+                no_cov if h_gov and p_gov else None,
             )
         )
         for measure, table in (("ip_protection_gap", ip), ("cpi_gap", cpi)):

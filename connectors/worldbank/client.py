@@ -10,8 +10,9 @@ from connectors.worldbank.parse import WGI_API_CODES, api_page_count
 
 
 class WorldBankClient:
-    def __init__(self, session: PoliteSession, base_url: str, bulk_url: str,
-                 max_pages: int = 50) -> None:
+    def __init__(
+        self, session: PoliteSession, base_url: str, bulk_url: str, max_pages: int = 50
+    ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.bulk_url = bulk_url
@@ -36,8 +37,12 @@ class WorldBankClient:
             while page <= pages and page <= self.max_pages:
                 response = self.session.fetch(
                     f"{self.base_url}/country/all/indicator/{code}",
-                    params={"source": "3", "format": "json", "per_page": str(per_page),
-                            "page": str(page)},
+                    params={
+                        "source": "3",
+                        "format": "json",
+                        "per_page": str(per_page),
+                        "page": str(page),
+                    },
                 )
                 yield response
                 if not response.ok:

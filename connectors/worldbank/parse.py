@@ -25,8 +25,17 @@ INDICATOR_NAMES = {
     "cc": "Control of Corruption",
 }
 WORKBOOK_COLUMNS = (
-    "codeindyr", "code", "countryname", "year", "indicator", "estimate", "stddev",
-    "nsource", "pctrank", "pctranklower", "pctrankupper",
+    "codeindyr",
+    "code",
+    "countryname",
+    "year",
+    "indicator",
+    "estimate",
+    "stddev",
+    "nsource",
+    "pctrank",
+    "pctranklower",
+    "pctrankupper",
 )
 
 
@@ -43,8 +52,9 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _row(wb_code: str, name: str | None, year: Any, indicator: str,
-         values: dict[str, Any]) -> dict[str, Any]:
+def _row(
+    wb_code: str, name: str | None, year: Any, indicator: str, values: dict[str, Any]
+) -> dict[str, Any]:
     country = resolve(wb_code)
     return {
         "wb_code": wb_code,
@@ -83,8 +93,15 @@ def parse_wgi_workbook(body: bytes) -> list[dict[str, Any]]:
             continue
         record = {name: values[i] for name, i in index.items()}
         indicator = str(record["indicator"]).strip().lower()
-        out.append(_row(str(record["code"]).strip(), record["countryname"], record["year"],
-                        indicator, record))
+        out.append(
+            _row(
+                str(record["code"]).strip(),
+                record["countryname"],
+                record["year"],
+                indicator,
+                record,
+            )
+        )
     workbook.close()
     return out
 
@@ -115,6 +132,13 @@ def parse_wgi_api(body: bytes | str) -> list[dict[str, Any]]:
         code = (obs.get("indicator") or {}).get("id", "")
         indicator = code.removeprefix("GOV_WGI_").removesuffix(".EST").lower()
         iso3 = obs.get("countryiso3code") or (obs.get("country") or {}).get("id", "")
-        out.append(_row(iso3, (obs.get("country") or {}).get("value"), obs.get("date"),
-                        indicator, {"estimate": obs.get("value")}))
+        out.append(
+            _row(
+                iso3,
+                (obs.get("country") or {}).get("value"),
+                obs.get("date"),
+                indicator,
+                {"estimate": obs.get("value")},
+            )
+        )
     return out

@@ -30,8 +30,10 @@ def routes() -> list[Route]:
         "/hofstede/6d.csv": "6-dimensions-for-website-2015-08-16.csv",
         "/heritage/2019.csv": "heritage_economic_freedom_index2019_data.csv",
     }
-    return [Route(path=path, body=(FIXTURES / name).read_bytes(), content_type="text/csv")
-            for path, name in served.items()]
+    return [
+        Route(path=path, body=(FIXTURES / name).read_bytes(), content_type="text/csv")
+        for path, name in served.items()
+    ]
 
 
 def settings_for(base: str) -> Settings:
@@ -54,24 +56,28 @@ def test_fetch_and_parse_all_three_sources() -> None:
         heritage_raw = fetch_heritage(settings)
 
     assert [r["path"] for r in server.requests] == [
-        "/ti/CPI2024.csv", "/hofstede/6d.csv", "/heritage/2019.csv"]
+        "/ti/CPI2024.csv",
+        "/hofstede/6d.csv",
+        "/heritage/2019.csv",
+    ]
     assert cpi_raw.ok and cpi_raw.source == "cpi"
     assert cpi_raw.body == (FIXTURES / "CPI2024_GlobalResultsTrends.csv").read_bytes()
     assert hofstede_raw.source == "hofstede" and heritage_raw.source == "heritage"
 
     cpi = parse_cpi(cpi_raw.body, cpi_raw.url, cpi_raw.sha256)
-    denmark = [r for r in cpi.rows
-               if (r["iso3"], r["dimension"], r["year"]) == ("DNK", "score", 2024)]
+    denmark = [
+        r for r in cpi.rows if (r["iso3"], r["dimension"], r["year"]) == ("DNK", "score", 2024)
+    ]
     assert denmark[0]["value"] == 90
     assert denmark[0]["source_url"] == f"{server.base_url}/ti/CPI2024.csv"
     assert denmark[0]["sha256"] == cpi_raw.sha256
 
     hofstede = parse_hofstede(hofstede_raw.body, hofstede_raw.url, hofstede_raw.sha256)
-    assert any(r["iso3"] == "JPN" and r["dimension"] == "mas" and r["value"] == 95
-               for r in hofstede.rows)
+    assert any(
+        r["iso3"] == "JPN" and r["dimension"] == "mas" and r["value"] == 95 for r in hofstede.rows
+    )
     heritage = parse_heritage(heritage_raw.body, heritage_raw.url, heritage_raw.sha256)
-    assert any(r["iso3"] == "DNK" and r["dimension"] == "property_rights"
-               for r in heritage.rows)
+    assert any(r["iso3"] == "DNK" and r["dimension"] == "property_rights" for r in heritage.rows)
 
 
 def test_non_2xx_is_returned_as_evidence_not_raised() -> None:

@@ -45,8 +45,16 @@ def test_publisher_names_and_iso_codes_resolve(raw: str, iso3: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["Africa East", "Africa West", "Arab countries", "Belgium French", "Canada French",
-     "Germany East", "South Africa white", "Switzerland German"],
+    [
+        "Africa East",
+        "Africa West",
+        "Arab countries",
+        "Belgium French",
+        "Canada French",
+        "Germany East",
+        "South Africa white",
+        "Switzerland German",
+    ],
 )
 def test_regions_and_subnational_groups_are_aggregates(raw: str) -> None:
     found = resolve(raw)

@@ -21,13 +21,25 @@ HOFSTEDE_XLS = FIXTURES / "6-dimensions-for-website-2015-08-16.xls"
 HERITAGE_FILE = FIXTURES / "heritage_economic_freedom_index2019_data.csv"
 IPRI_SHAPED = FIXTURES / "ipri_shaped.csv"
 
-ROW_KEYS = {"iso3", "index", "dimension", "year", "value", "source", "source_url", "sha256",
-            "raw_country"}
+ROW_KEYS = {
+    "iso3",
+    "index",
+    "dimension",
+    "year",
+    "value",
+    "source",
+    "source_url",
+    "sha256",
+    "raw_country",
+}
 
 
 def value(result: IndexParse, iso3: str, dimension: str, year: int) -> float:
-    found = [r["value"] for r in result.rows
-             if (r["iso3"], r["dimension"], r["year"]) == (iso3, dimension, year)]
+    found = [
+        r["value"]
+        for r in result.rows
+        if (r["iso3"], r["dimension"], r["year"]) == (iso3, dimension, year)
+    ]
     assert len(found) == 1, (iso3, dimension, year, found)
     return float(found[0])
 
@@ -132,11 +144,16 @@ def test_hofstede_published_scores(hofstede: IndexParse) -> None:
 
 def test_hofstede_aggregates_reported_not_rows(hofstede: IndexParse) -> None:
     assert {(u["raw_country"], u["reason"]) for u in hofstede.unmapped} == {
-        ("Africa East", "aggregate"), ("Africa West", "aggregate"),
-        ("Arab countries", "aggregate"), ("Belgium French", "aggregate"),
-        ("Belgium Netherl", "aggregate"), ("Canada French", "aggregate"),
-        ("Germany East", "aggregate"), ("South Africa white", "aggregate"),
-        ("Switzerland French", "aggregate"), ("Switzerland German", "aggregate"),
+        ("Africa East", "aggregate"),
+        ("Africa West", "aggregate"),
+        ("Arab countries", "aggregate"),
+        ("Belgium French", "aggregate"),
+        ("Belgium Netherl", "aggregate"),
+        ("Canada French", "aggregate"),
+        ("Germany East", "aggregate"),
+        ("South Africa white", "aggregate"),
+        ("Switzerland French", "aggregate"),
+        ("Switzerland German", "aggregate"),
     }
     assert {u["raw_code"] for u in hofstede.unmapped} >= {"AFE", "ARA", "GEE"}
     countries = {r["iso3"] for r in hofstede.rows} | {m["iso3"] for m in hofstede.missing}
@@ -157,7 +174,12 @@ def test_hofstede_xls_matches_csv_up_to_rounding(hofstede: IndexParse) -> None:
     assert value(xls, "ALB", "ltowvs", 2015) == pytest.approx(61.46, abs=0.01)
     assert round(value(xls, "ALB", "ltowvs", 2015)) == value(hofstede, "ALB", "ltowvs", 2015)
     assert value(xls, "DOM", "ivr", 2015) == pytest.approx(54.24, abs=0.01)  # only in the XLS
-    assert {m["dimension"] for m in xls.missing if m["iso3"] == "DOM"} == {"pdi", "idv", "mas", "uai"}
+    assert {m["dimension"] for m in xls.missing if m["iso3"] == "DOM"} == {
+        "pdi",
+        "idv",
+        "mas",
+        "uai",
+    }
     assert [u["raw_country"] for u in xls.unmapped if u["reason"] != "aggregate"] == []
     assert len([m for m in xls.missing if m["raw_value"] == "#NULL!"]) > 100
 
@@ -186,15 +208,19 @@ def test_heritage_all_186_lines_are_countries(heritage: IndexParse) -> None:
 def test_heritage_text_cells_are_rejected_not_guessed(heritage: IndexParse) -> None:
     rejected = {(r["iso3"], r["column"]): r for r in heritage.rejected}
     assert set(rejected) == {
-        ("PRK", "GDP (Billions, PPP)"), ("PRK", "GDP per Capita (PPP)"),
-        ("LIE", "Population (Millions)"), ("LIE", "GDP (Billions, PPP)"),
-        ("LIE", "GDP per Capita (PPP)"), ("LIE", "Unemployment (%)"),
+        ("PRK", "GDP (Billions, PPP)"),
+        ("PRK", "GDP per Capita (PPP)"),
+        ("LIE", "Population (Millions)"),
+        ("LIE", "GDP (Billions, PPP)"),
+        ("LIE", "GDP per Capita (PPP)"),
+        ("LIE", "Unemployment (%)"),
     }
     north_korea_gdp = rejected[("PRK", "GDP (Billions, PPP)")]
     assert north_korea_gdp["raw_value"] == "40.0 (2015 est.)"
     assert "not guessed" in north_korea_gdp["reason"]
-    assert not any(r["iso3"] == "PRK" and r["dimension"] == "gdp_billions_ppp"
-                   for r in heritage.rows)
+    assert not any(
+        r["iso3"] == "PRK" and r["dimension"] == "gdp_billions_ppp" for r in heritage.rows
+    )
     assert value(heritage, "PRK", "property_rights", 2019) > 0  # the rest of the line is kept
 
 
@@ -229,9 +255,12 @@ def test_ipri_shaped_file() -> None:
     assert value(result, "DEU", "intellectual_property_rights", 2023) == pytest.approx(7.4)
     assert value(result, "JPN", "legal_political_environment", 2023) == pytest.approx(6.2)
     assert {(u["raw_country"], u["reason"]) for u in result.unmapped} == {
-        ("Arab countries", "aggregate"), ("Atlantis", "unknown")}
+        ("Arab countries", "aggregate"),
+        ("Atlantis", "unknown"),
+    }
     assert [(m["iso3"], m["dimension"]) for m in result.missing] == [
-        ("TCD", "intellectual_property_rights")]
+        ("TCD", "intellectual_property_rights")
+    ]
     assert [(r["iso3"], r["raw_value"]) for r in result.rejected] == [("DEU", "n/a yet")]
     ip = {r["iso3"]: r for r in ipri_ip_rows(result.rows)}
     assert ip["DEU"]["value"] == pytest.approx(7.4)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,38 +24,20 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-class HeaderRecordingServer(ReplayServer):
-    """ReplayServer that also keeps the request headers (replay.py records path/query only)."""
-
-    def __init__(self, routes: list[Route]) -> None:
-        self.received_headers: list[dict[str, str]] = []
-        super().__init__(routes=routes)
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        base: Any = super()._handler_class()
-        server = self
-
-        class Recording(base):
-            def do_GET(self) -> None:  # noqa: N802
-                server.received_headers.append(dict(self.headers.items()))
-                super().do_GET()
-
-        return Recording
-
-
 @pytest.fixture
-def server() -> Iterator[HeaderRecordingServer]:
+def server() -> Iterator[ReplayServer]:
     routes = [
         Route("/submissions/CIK0001306965.json", body=fixture(SHELL), content_type=JSON),
         Route("/api/xbrl/companyfacts/CIK0001997711.json", body=fixture(LPA), content_type=JSON),
         Route("/files/company_tickers.json", body=fixture(TICKERS), content_type=JSON),
     ]
-    srv = HeaderRecordingServer(routes)
-    srv.start()
-    try:
+    with ReplayServer(routes=routes) as srv:
         yield srv
-    finally:
-        srv.stop()
+
+
+def user_agents(server: ReplayServer) -> list[str]:
+    """The User-Agent of every request the server received (ReplayServer logs headers)."""
+    return [request["headers"]["User-Agent"] for request in server.requests]
 
 
 def env_for(server: ReplayServer, **extra: str) -> dict[str, str]:
@@ -73,23 +53,23 @@ def live_client(server: ReplayServer) -> SecClient:
     return make_sec_client(load_settings(env), env, offline=False)
 
 
-def test_submissions_fetched_with_contact_in_user_agent(server: HeaderRecordingServer) -> None:
+def test_submissions_fetched_with_contact_in_user_agent(server: ReplayServer) -> None:
     client = live_client(server)
     response = client.submissions(1306965)
     assert response.status == 200
     assert response.source == "sec"
     assert response.url == f"{server.base_url}/submissions/CIK0001306965.json"
     assert response.body == fixture(SHELL)
-    assert server.requests == [
-        {"method": "GET", "path": "/submissions/CIK0001306965.json", "query": {}}
+    assert [(r["method"], r["path"], r["query"]) for r in server.requests] == [
+        ("GET", "/submissions/CIK0001306965.json", {})
     ]
-    assert server.received_headers[0]["User-Agent"] == f"partnerdd/0.1 ({CONTACT})"
+    assert user_agents(server) == [f"partnerdd/0.1 ({CONTACT})"]
     parsed = parse_submissions(response.body, response.url, sha256=response.sha256)
     assert parsed["company"]["name"] == "Shell plc"
     assert parsed["company"]["sha256"] == response.sha256
 
 
-def test_companyfacts_and_tickers(server: HeaderRecordingServer) -> None:
+def test_companyfacts_and_tickers(server: ReplayServer) -> None:
     client = live_client(server)
     facts = client.companyfacts("0001997711")
     assert facts.status == 200
@@ -102,17 +82,17 @@ def test_companyfacts_and_tickers(server: HeaderRecordingServer) -> None:
         "/api/xbrl/companyfacts/CIK0001997711.json",
         "/files/company_tickers.json",
     ]
-    assert all(h["User-Agent"] == f"partnerdd/0.1 ({CONTACT})" for h in server.received_headers)
+    assert user_agents(server) == [f"partnerdd/0.1 ({CONTACT})"] * 2
 
 
-def test_unknown_cik_returns_the_404_as_evidence(server: HeaderRecordingServer) -> None:
+def test_unknown_cik_returns_the_404_as_evidence(server: ReplayServer) -> None:
     response = live_client(server).submissions("320193")
     assert response.status == 404
     assert not response.ok
     assert server.requests[0]["path"] == "/submissions/CIK0000320193.json"
 
 
-def test_bad_cik_or_page_name_fails_before_any_request(server: HeaderRecordingServer) -> None:
+def test_bad_cik_or_page_name_fails_before_any_request(server: ReplayServer) -> None:
     client = live_client(server)
     with pytest.raises(ValueError):
         client.submissions("AAPL")
@@ -121,7 +101,7 @@ def test_bad_cik_or_page_name_fails_before_any_request(server: HeaderRecordingSe
     assert server.requests == []
 
 
-def test_missing_contact_fails_loudly_in_live_mode(server: HeaderRecordingServer) -> None:
+def test_missing_contact_fails_loudly_in_live_mode(server: ReplayServer) -> None:
     env = env_for(server)
     with pytest.raises(ConfigError, match="PARTNERDD_SEC_CONTACT"):
         make_sec_client(load_settings(env), env, offline=False)
@@ -130,11 +110,11 @@ def test_missing_contact_fails_loudly_in_live_mode(server: HeaderRecordingServer
     assert server.requests == []
 
 
-def test_offline_mode_uses_placeholder_contact(server: HeaderRecordingServer) -> None:
+def test_offline_mode_uses_placeholder_contact(server: ReplayServer) -> None:
     env = env_for(server)
     client = make_sec_client(load_settings(env), env, offline=True)
     assert client.submissions("1306965").status == 200
-    user_agent = server.received_headers[0]["User-Agent"]
+    [user_agent] = user_agents(server)
     assert user_agent.startswith("partnerdd/0.1 (")
     assert "@" not in user_agent
 

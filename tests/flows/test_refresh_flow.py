@@ -1,0 +1,180 @@
+"""Whole offline refreshes through the real Prefect engine, loopback HTTP and DuckDB."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from flows.db import publishing
+from flows.offline import DEMO_PARTNERS, offline_sources
+from flows.refresh import refresh
+
+COUNTED_TABLES = (
+    "raw.http_responses",
+    "raw.gleif__lei_records",
+    "raw.worldbank__wgi",
+    "raw.partners",
+    "staging.stg_registry__partners",
+    "staging.stg_gleif__lei_records",
+    "staging.stg_worldbank__governance",
+    "marts.partner_profile",
+    "marts.country_profile",
+    "marts.country_indices",
+    "quarantine.partner_registry",
+)
+
+
+def _counts(db: Path) -> dict[str, int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        query = "select count(*) from {}"
+        return {t: con.execute(query.format(t)).fetchone()[0] for t in COUNTED_TABLES}
+
+
+@pytest.fixture(scope="module")
+def demo_db(
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    work = tmp_path_factory.mktemp("demo")
+    db = work / "partnerdd.duckdb"
+    with offline_sources() as overrides:
+        first = refresh(str(DEMO_PARTNERS), str(db), overrides, str(work / "docs"))
+        counts_after_first = _counts(db)
+        second = refresh(str(DEMO_PARTNERS), str(db), overrides, str(work / "docs"))
+    yield {
+        "db": db,
+        "work": work,
+        "first": first,
+        "second": second,
+        "counts_after_first": counts_after_first,
+    }
+
+
+def test_offline_demo_fills_partner_profile(demo_db: dict[str, Any]) -> None:
+    assert demo_db["first"]["status"] == "ok", demo_db["first"]
+    with duckdb.connect(str(demo_db["db"]), read_only=True) as con:
+        rows = con.execute(
+            "select partner_id, name, legal_name, lei, country, lei_status, gov_rl, gov_cc, "
+            "governance_year from marts.partner_profile order by partner_id"
+        ).fetchall()
+    profile = {r[0]: r for r in rows}
+    assert len(profile) == 9
+    assert profile["sap"][2] == "SAP SE"
+    assert profile["microsoft"][2] == "MICROSOFT CORPORATION"
+    assert profile["shell"][2] == "SHELL PLC" and profile["shell"][4] == "GBR"
+    assert profile["fraport"][2] == "Fraport AG Frankfurt Airport Services Worldwide"
+    assert profile["nfa-international"][5] == "LAPSED"
+    assert profile["toyota"][2] is None  # no LEI given: unknown, not invented
+    for row in rows:  # every partner country has all governance scores
+        assert row[6] is not None and row[7] is not None and row[8] == 2023
+    assert profile["sap"][7] == pytest.approx(1.6641662, abs=1e-6)  # Germany CC 2023
+
+
+def test_raw_payloads_are_stored_with_hash_and_headers(demo_db: dict[str, Any]) -> None:
+    with duckdb.connect(str(demo_db["db"]), read_only=True) as con:
+        rows = con.execute(
+            "select source, status, sha256, octet_length(body), headers->>'Content-Type' "
+            "from raw.http_responses"
+        ).fetchall()
+        sha = con.execute("select sha256(body) = sha256 from raw.http_responses").fetchall()
+    sources = {r[0] for r in rows}
+    assert sources == {"gleif", "worldbank"}
+    assert all(r[1] == 200 and r[3] > 0 for r in rows)
+    assert all(ok for (ok,) in sha)  # stored bytes hash to the recorded sha256
+
+
+def test_rerun_is_idempotent(demo_db: dict[str, Any]) -> None:
+    assert demo_db["second"]["status"] == "ok"
+    assert _counts(demo_db["db"]) == demo_db["counts_after_first"]
+
+
+def test_data_docs_are_built(demo_db: dict[str, Any]) -> None:
+    index = demo_db["work"] / "docs" / "index.html"
+    assert index.exists()
+    assert "partner_profile" in index.read_text(encoding="utf-8")
+
+
+def test_one_failing_source_for_one_partner_is_recorded_and_the_rest_completes(
+    demo_db: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "p.duckdb"
+    registry = tmp_path / "partners.csv"
+    # Tesla's real LEI is valid but has no recorded GLEIF answer: the replay server says 404.
+    registry.write_text(
+        DEMO_PARTNERS.read_text()
+        + "tesla,Tesla Inc.,https://www.tesla.com,US,54930043XZGB27CTOV49,\n"
+        "narnia,Narnia Ltd,,Narnia,,\n"
+    )
+    with offline_sources() as overrides:
+        summary = refresh(str(registry), str(db), overrides, str(tmp_path / "docs"))
+    assert summary["status"] == "ok"
+    assert [p["partner_id"] for p in summary["fetch_problems"]] == ["tesla"]
+    assert summary["fetch_problems"][0]["status"] == 404
+    assert any("line 12" in i and "country" in i for i in summary["registry_issues"])
+    with duckdb.connect(str(db), read_only=True) as con:
+        tesla = con.execute(
+            "select legal_name, gov_rl from marts.partner_profile where partner_id = 'tesla'"
+        ).fetchone()
+        status = con.execute(
+            "select outcome, http_status from marts.partner_source_status "
+            "where partner_id = 'tesla'"
+        ).fetchone()
+        others = con.execute(
+            "select count(*) from marts.partner_profile where legal_name is not null"
+        ).fetchone()[0]
+        quarantined = con.execute(
+            "select line, column_name, reason from quarantine.partner_registry"
+        ).fetchall()
+    assert tesla[0] is None and tesla[1] is not None
+    assert status == ("http_error", 404)
+    assert others == 6
+    assert quarantined == [(12, "country", "is not an ISO 3166 country code or name")]
+
+
+def test_table_level_failure_keeps_previous_marts(demo_db: dict[str, Any], tmp_path: Path) -> None:
+    db = tmp_path / "keep.duckdb"
+    shutil.copy2(demo_db["db"], db)
+    before = _counts(db)["marts.partner_profile"]
+    registry = tmp_path / "all_bad.csv"
+    registry.write_text("name,country\nNowhere Ltd,Atlantis\n")  # leaves zero valid partners
+    with offline_sources() as overrides:
+        summary = refresh(str(registry), str(db), overrides, str(tmp_path / "docs"))
+    assert summary["status"] == "validation_failed"
+    assert "stg_registry__partners" in summary["failures"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from marts.partner_profile").fetchone()[0] == before
+        assert (
+            con.execute("select status from ops.runs order by started_at desc limit 1").fetchone()[
+                0
+            ]
+            == "validation_failed"
+        )
+
+
+def test_a_failed_refresh_leaves_the_published_file_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "pub.duckdb"
+    with publishing(db) as con:
+        con.execute("create table marts.t as select 1 as x")
+    before = db.read_bytes()
+    with pytest.raises(RuntimeError), publishing(db) as con:
+        con.execute("insert into marts.t values (2)")
+        raise RuntimeError("killed mid-refresh")
+    assert db.read_bytes() == before
+    assert not list(tmp_path.glob(".pub.duckdb.building*"))
+
+
+def test_readers_keep_reading_while_a_refresh_writes(tmp_path: Path) -> None:
+    db = tmp_path / "live.duckdb"
+    with publishing(db) as con:
+        con.execute("create table marts.t as select 1 as x")
+    with publishing(db) as writer:
+        writer.execute("insert into marts.t values (2)")
+        with duckdb.connect(str(db), read_only=True) as reader:  # the published file is free
+            assert reader.execute("select count(*) from marts.t").fetchone()[0] == 1
+    with duckdb.connect(str(db), read_only=True) as reader:
+        assert reader.execute("select count(*) from marts.t").fetchone()[0] == 2
