@@ -77,7 +77,9 @@ def _strip_phrases(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def normalise_name(name: str, *, drop_legal_forms: bool = True) -> str:
-    """ASCII, lower case, no punctuation, legal forms removed: 'Société Générale S.A.' -> 'societe generale'.
+    """ASCII, lower case, no punctuation, legal forms removed.
+
+    'Société Générale S.A.' -> 'societe generale'.
 
     Non-Latin scripts are transliterated with anyascii ('ООО Газпром' -> 'gazprom',
     '微软(中国)有限公司' -> 'weiruan zhongguo').

@@ -16,13 +16,12 @@ SNAPSHOT_DIR = DEMO_DIR / "snapshot"
 
 def source_overrides(base_url: str) -> dict[str, str]:
     """Environment overrides that point every source at the replay server."""
-    return {
-        "PARTNERDD_GLEIF_URL": f"{base_url}/gleif",
-        "PARTNERDD_WORLDBANK_MODE": "bulk",
-        "PARTNERDD_WORLDBANK_BULK_URL": f"{base_url}/worldbank/wgidataset.xlsx",
-        "PARTNERDD_WORLDBANK_URL": f"{base_url}/worldbank/v2",
-        "PARTNERDD_ALLOW_HOSTS": "127.0.0.1",
-    }
+    from flows.sources import SOURCES
+
+    overrides = {"PARTNERDD_OFFLINE": "1", "PARTNERDD_ALLOW_HOSTS": "127.0.0.1"}
+    for spec in SOURCES:
+        overrides.update(spec.offline(base_url))
+    return overrides
 
 
 @contextmanager

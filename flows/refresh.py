@@ -16,10 +16,10 @@ from prefect import flow, get_run_logger
 from connectors.config import PROJECT_ROOT, load_settings
 from flows import load
 from flows.db import database_path, publishing
-from flows.extract import Extracted, extract_gleif, extract_worldbank
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
-from flows.transform import parse_gleif, parse_worldbank
+from flows.sources import SOURCES
+from flows.sources.base import Extracted, Parsed
 
 DEFAULT_REPORTS = PROJECT_ROOT / "reports" / "data_docs"
 
@@ -153,7 +153,9 @@ def refresh(
 ) -> dict[str, Any]:
     """Refresh every source for the partners in `partners_file` and publish the database."""
     logger = get_run_logger()
-    settings = load_settings({**os.environ, **(overrides or {})})
+    env = {**os.environ, **(overrides or {})}
+    settings = load_settings(env)
+    offline = env.get("PARTNERDD_OFFLINE") == "1"
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     started = datetime.now(UTC)
     db_path = database_path(db)
@@ -164,9 +166,10 @@ def refresh(
         logger.warning("registry %s: %s", registry_path.name, issue)
     logger.info("run %s: %d partners, %d registry issues", run_id, len(partners), len(issues))
 
-    gleif_future = extract_gleif.submit(partners, settings)
-    worldbank_future = extract_worldbank.submit(settings)
-    extracted: list[Extracted] = [gleif_future.result(), worldbank_future.result()]
+    for spec in SOURCES:
+        spec.preflight(settings, env, offline)
+    futures = [spec.extract.submit(partners, settings) for spec in SOURCES]
+    extracted: list[Extracted] = [future.result() for future in futures]
 
     from flows.validate import Validator  # Great Expectations import is slow; only here
 
@@ -181,12 +184,12 @@ def refresh(
         stored = load.store_raw(con, (r for e in extracted for _, r in e.responses))
         logs = [row for e in extracted for row in e.log]
 
-        gleif_rows, gleif_errors = parse_gleif(extracted[0])
-        wgi_rows, wgi_errors = parse_worldbank(extracted[1])
-        logs += gleif_errors + wgi_errors
+        parsed: list[Parsed] = [spec.parse(e) for spec, e in zip(SOURCES, extracted, strict=True)]
+        logs += [problem for p in parsed for problem in p.problems]
         _write_log(con, run_id, logs, started)
-        load.upsert(con, "raw.gleif__lei_records", gleif_rows, key="lei")
-        load.upsert(con, "raw.worldbank__wgi", wgi_rows, key=None)
+        for spec, result in zip(SOURCES, parsed, strict=True):
+            for table, key in spec.landing.items():
+                load.upsert(con, table, result.tables.get(table, []), key=key)
         report("load", advance=1, total=1)
 
         report("validate", total=len(STAGING_MODELS) + len(MART_MODELS))

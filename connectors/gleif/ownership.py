@@ -82,7 +82,9 @@ def _lei_url(base_url: str, lei: str, endpoint: str) -> str:
     return f"{base_url.rstrip('/')}/lei-records/{lei}/{endpoint}"
 
 
-def fetch_direct_parent_relationship(session: PoliteSession, base_url: str, lei: str) -> RawResponse:
+def fetch_direct_parent_relationship(
+    session: PoliteSession, base_url: str, lei: str
+) -> RawResponse:
     return _get(session, _lei_url(base_url, lei, "direct-parent-relationship"))
 
 
@@ -197,7 +199,9 @@ def _date(value: Any) -> str | None:
     return str(value)[:10] if value else None
 
 
-def _empty_ownership_row(child_lei: str, relation: str, source_url: str, sha: str) -> dict[str, Any]:
+def _empty_ownership_row(
+    child_lei: str, relation: str, source_url: str, sha: str
+) -> dict[str, Any]:
     return {
         "child_lei": child_lei,
         "relation": relation,
@@ -277,7 +281,9 @@ def parse_lei_record_name(body: bytes | str) -> tuple[str, str | None]:
     return str(attributes.get("lei") or resource.get("id")), legal_name
 
 
-def parse_direct_children(body: bytes | str, parent_lei: str, source_url: str) -> list[dict[str, Any]]:
+def parse_direct_children(
+    body: bytes | str, parent_lei: str, source_url: str
+) -> list[dict[str, Any]]:
     """CHILD_COLUMNS rows from one ``/direct-children`` page (an empty page gives [])."""
     sha = _sha256(body)
     rows = []

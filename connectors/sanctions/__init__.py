@@ -1,1 +1,1 @@
-"""Sanctions lists (OFAC SDN legacy CSV, UN Security Council consolidated XML) and name screening."""
+"""Sanctions lists (OFAC SDN legacy CSV, UN SC consolidated XML) and name screening."""

@@ -97,7 +97,9 @@ def _ofac_value(raw: str) -> str | None:
     return None if value in ("", OFAC_NULL) else value
 
 
-def read_ofac_csv(body: bytes | str, fields: tuple[str, ...], file_label: str) -> list[dict[str, Any]]:
+def read_ofac_csv(
+    body: bytes | str, fields: tuple[str, ...], file_label: str
+) -> list[dict[str, Any]]:
     """Rows of one OFAC legacy CSV file as dicts keyed by ``fields``; '-0-' becomes None.
 
     The final line holding only the DOS end-of-file byte 0x1A is skipped. A row with the wrong
@@ -256,7 +258,9 @@ def _text(element: etree._Element, path: str) -> str | None:
 
 
 def _un_primary_name(record: etree._Element) -> str | None:
-    parts = [_text(record, tag) for tag in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
+    parts = [
+        _text(record, tag) for tag in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
+    ]
     joined = " ".join(p for p in parts if p)
     return joined or None
 
@@ -295,7 +299,9 @@ def parse_un_consolidated(
     """
     data = body.encode("utf-8") if isinstance(body, str) else body
     try:
-        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+        root = etree.fromstring(
+            data, parser=etree.XMLParser(resolve_entities=False, no_network=True)
+        )
     except etree.XMLSyntaxError as exc:
         raise SanctionsFormatError(f"UN consolidated list is not well-formed XML: {exc}") from exc
     if root.tag != "CONSOLIDATED_LIST":

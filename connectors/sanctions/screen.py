@@ -82,7 +82,9 @@ def normalise_with(name: str, enabled: frozenset[str]) -> str:
         stripped = text
         for phrase in _PHRASES:
             stripped = phrase.sub(" ", stripped)
-        kept = [t for t in _SPACE.sub(" ", stripped).strip().split(" ") if t and t not in LEGAL_FORMS]
+        kept = [
+            t for t in _SPACE.sub(" ", stripped).strip().split(" ") if t and t not in LEGAL_FORMS
+        ]
         tokens = kept or tokens
     return " ".join(t for t in tokens if t)
 

@@ -1,0 +1,67 @@
+"""GLEIF LEI records for partners whose LEI is known."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.config import Settings
+from connectors.gleif.client import GleifClient
+from connectors.gleif.parse import GleifPayloadError, parse_lei_records
+from flows.progress import report
+from flows.registry import Partner
+from flows.sources.base import Extracted, Parsed, SourceSpec, provenance
+
+
+@task(name="extract-gleif", cache_policy=NO_CACHE)
+def extract(partners: list[Partner], settings: Settings) -> Extracted:
+    out = Extracted("gleif")
+    client = GleifClient.from_settings(settings)
+    report("gleif", total=sum(1 for p in partners if p.lei))
+    for partner in partners:
+        if not partner.lei:
+            out.record(
+                partner.partner_id,
+                None,
+                "skipped",
+                error="no LEI in the registry; name search comes with entity resolution",
+            )
+            continue
+        url = f"{client.base_url}/lei-records/{partner.lei}"
+        try:
+            out.record_response(partner.partner_id, client.lei_record(partner.lei))
+        except requests.RequestException as exc:
+            out.record_exception(partner.partner_id, url, exc)
+        report("gleif", advance=1)
+    return out
+
+
+@task(name="parse-gleif", cache_policy=NO_CACHE)
+def parse(extracted: Extracted) -> Parsed:
+    parsed = Parsed()
+    for partner_id, response in extracted.responses:
+        if not response.ok:
+            continue
+        try:
+            rows: list[dict[str, Any]] = parse_lei_records(response.body)
+        except GleifPayloadError as exc:
+            parsed.problem("gleif", partner_id, response, str(exc))
+            continue
+        parsed.add("raw.gleif__lei_records", [{**r, **provenance(response)} for r in rows])
+    return parsed
+
+
+def offline(base_url: str) -> dict[str, str]:
+    return {"PARTNERDD_GLEIF_URL": f"{base_url}/gleif"}
+
+
+SPEC = SourceSpec(
+    name="gleif",
+    extract=extract,
+    parse=parse,
+    landing={"raw.gleif__lei_records": "lei"},
+    offline=offline,
+)
