@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from charset_normalizer import from_bytes
 
 SNIFF_BYTES = 4096
+SNIFF_CHAOS_TOLERANCE = 0.01
 BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -93,6 +94,20 @@ def _try(body: bytes, label: str) -> str | None:
         return None
 
 
+def sniff_charset(body: bytes) -> str | None:
+    """charset-normalizer's guess; among equally clean guesses prefer windows-1252, the web's
+    legacy default (short Latin-1 texts otherwise come out as cp1257 or cp1250 mojibake)."""
+    matches = list(from_bytes(body))
+    if not matches:
+        return None
+    best_chaos = min(m.chaos for m in matches)
+    clean = [m for m in matches if m.chaos <= best_chaos + SNIFF_CHAOS_TOLERANCE]
+    for match in clean:
+        if "cp1252" in match.could_be_from_charset:
+            return "cp1252"
+    return normalise_charset(clean[0].encoding) or clean[0].encoding
+
+
 def decode_body(body: bytes, content_type: str = "") -> DecodedText:
     """Decode body; raise BadEncoding when nothing fits (never returns mojibake silently)."""
     tried: list[str] = []
@@ -118,11 +133,10 @@ def decode_body(body: bytes, content_type: str = "") -> DecodedText:
     if text is not None:
         return DecodedText(text, "utf-8", "utf-8 default")
     tried.append("utf-8")
-    best = from_bytes(body).best()
-    if best is not None:
-        codec = normalise_charset(best.encoding) or best.encoding
-        text = _try(body, codec)
+    sniffed = sniff_charset(body)
+    if sniffed is not None:
+        text = _try(body, sniffed)
         if text is not None:
-            return DecodedText(text, codec, "sniffed")
-        tried.append(f"sniffed:{best.encoding}")
+            return DecodedText(text, sniffed, "sniffed")
+        tried.append(f"sniffed:{sniffed}")
     raise BadEncoding("cannot decode body; tried " + ", ".join(tried))

@@ -223,7 +223,7 @@ def _microdata_item(scope: Tag, base_url: str) -> dict[str, Any]:
 
 def microdata_organizations(soup: BeautifulSoup, source_url: str) -> list[dict[str, Any]]:
     rows = []
-    for scope in soup.find_all(attrs={"itemscope": True}):
+    for scope in soup.select("[itemscope]"):
         item = _microdata_item(scope, source_url)
         if _is_org(_types(item)):
             rows.append(_org_row(item, source_url, "microdata"))
@@ -273,8 +273,9 @@ def social_platform(url: str) -> str | None:
     platform = SOCIAL_HOSTS.get(host) or next(
         (name for dom, name in SOCIAL_HOSTS.items() if host.endswith("." + dom)), None
     )
-    if platform is None or _SHARE_PATH.search(parts.path) or parts.path in {"", "/"}:
-        return None
+    segments = [s for s in parts.path.split("/") if s]
+    if platform is None or _SHARE_PATH.search(parts.path) or not 1 <= len(segments) <= 2:
+        return None  # a share button, the bare site, or a post rather than a profile
     return platform
 
 

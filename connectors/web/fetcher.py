@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import requests
+from urllib3 import exceptions as urllib3_exceptions
 
 from connectors.config import Settings, load_settings
 from connectors.http import PoliteSession, RawResponse, ResponseTooLarge, make_session
@@ -72,6 +73,22 @@ def media_type(content_type: str) -> str:
 def _looks_like_markup(body: bytes) -> bool:
     head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<rss", b"<feed", b"<rdf"))
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """requests reports a read timeout after exhausted retries as ConnectionError(MaxRetryError(
+    reason=ReadTimeoutError)); look through the wrappers for any timeout."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, requests.Timeout | urllib3_exceptions.TimeoutError | TimeoutError):
+            return True
+        stack.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+    return False
 
 
 @dataclass
@@ -199,17 +216,16 @@ class SafeFetcher:
                     walk.outcome = "robots_disallowed"
                     walk.reason = f"robots.txt ({rules.note}) disallows {urlsplit(current).path}"
                     return walk
-            self.pins.pin(target.host, target.port, target.addresses[0])
+            ipv4 = [a for a in target.addresses if ":" not in a]
+            self.pins.pin(target.host, target.port, (ipv4 or list(target.addresses))[0])
             try:
                 raw = self.session.fetch(current, allow_redirects=False)
             except ResponseTooLarge as exc:
                 walk.outcome, walk.reason = "too_large", str(exc)
                 return walk
-            except requests.Timeout as exc:
-                walk.outcome, walk.reason = "timeout", str(exc)
-                return walk
             except requests.RequestException as exc:
-                walk.outcome, walk.reason = "error", f"{type(exc).__name__}: {exc}"
+                walk.outcome = "timeout" if _is_timeout(exc) else "error"
+                walk.reason = f"{type(exc).__name__}: {exc}"
                 return walk
             walk.response = raw
             location = raw.headers.get("Location") or raw.headers.get("location")
