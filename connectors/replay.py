@@ -49,8 +49,15 @@ class Route:
 
 
 def load_routes(snapshot_dir: Path) -> list[Route]:
-    manifest = json.loads((snapshot_dir / "routes.json").read_text(encoding="utf-8"))
-    return [Route(**r) for r in manifest["routes"]]
+    """routes.json plus one routes.d/<source>.json fragment per source, same format."""
+    manifests = [snapshot_dir / "routes.json", *sorted((snapshot_dir / "routes.d").glob("*.json"))]
+    routes: list[Route] = []
+    for path in manifests:
+        if path.exists():
+            routes.extend(
+                Route(**r) for r in json.loads(path.read_text(encoding="utf-8"))["routes"]
+            )
+    return routes
 
 
 class ReplayServer:

@@ -41,7 +41,13 @@ def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute((SQL_DIR / "raw" / "schema.sql").read_text(encoding="utf-8"))
+    """schema.sql first (schemas, shared tables, macros), then each source's raw DDL."""
+    raw_dir = SQL_DIR / "raw"
+    files = [raw_dir / "schema.sql"] + sorted(
+        p for p in raw_dir.glob("*.sql") if p.name != "schema.sql"
+    )
+    for path in files:
+        con.execute(path.read_text(encoding="utf-8"))
 
 
 @contextmanager

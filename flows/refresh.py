@@ -14,19 +14,15 @@ import pandas as pd
 from prefect import flow, get_run_logger
 
 from connectors.config import PROJECT_ROOT, load_settings
-from flows import load
+from flows import load, models
 from flows.db import database_path, publishing
+from flows.home import load_home
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
 from flows.sources import SOURCES
 from flows.sources.base import Extracted, Parsed
 
 DEFAULT_REPORTS = PROJECT_ROOT / "reports" / "data_docs"
-
-# (staging model, landing table it reads) in build order; then marts in build order.
-STAGING_MODELS = ("stg_registry__partners", "stg_gleif__lei_records", "stg_worldbank__governance")
-MART_MODELS = ("country_profile", "country_indices", "partner_profile")
-VIEW_MODELS = ("partner_source_status",)
 
 
 def _registry_frame(partners: list[Partner], path: Path, at: datetime) -> pd.DataFrame:
@@ -87,24 +83,29 @@ def _write_log(con: Any, run_id: str, rows: list[dict[str, Any]], at: datetime) 
         )
 
 
-def _validate_and_build(con: Any, validator: Any, run_id: str, at: datetime) -> dict[str, Any]:
+def _table_report(result: Any, loaded: int) -> dict[str, Any]:
+    return {
+        "rows_in": result.rows_in,
+        "loaded": loaded,
+        "quarantined": len(result.quarantined),
+        "failures": result.failures,
+        "warnings": result.warnings,
+    }
+
+
+def _validate_and_build(
+    con: Any, validator: Any, run_id: str, at: datetime, context: dict[str, Any]
+) -> dict[str, Any]:
     """Validate every staging batch; load staging and marts in one transaction unless a
     table-level expectation fails, in which case the previous tables stay in place."""
     tables: dict[str, Any] = {}
     staged = {}
-    for name in STAGING_MODELS:
-        result = validator.validate(name, load.run_model(con, "staging", name))
-        staged[name] = result
+    for model in models.STAGING:
+        staged[model.name] = validator.validate(model.name, model.build(con, context))
         report("validate", advance=1)
     failures = {n: r.failures for n, r in staged.items() if r.stops_load}
     for name, result in staged.items():
-        tables[name] = {
-            "rows_in": result.rows_in,
-            "loaded": 0 if failures else len(result.passed),
-            "quarantined": len(result.quarantined),
-            "failures": result.failures,
-            "warnings": result.warnings,
-        }
+        tables[name] = _table_report(result, 0 if failures else len(result.passed))
     if failures:
         return {"status": "validation_failed", "tables": tables, "failures": failures}
     con.execute("begin transaction")
@@ -112,15 +113,9 @@ def _validate_and_build(con: Any, validator: Any, run_id: str, at: datetime) -> 
         for name, result in staged.items():
             load.replace_table(con, f"staging.{name}", result.passed)
             load.write_quarantine(con, name, run_id, at, result.quarantined)
-        for name in MART_MODELS:
-            mart = validator.validate(name, load.run_model(con, "marts", name))
-            tables[name] = {
-                "rows_in": mart.rows_in,
-                "loaded": len(mart.passed),
-                "quarantined": len(mart.quarantined),
-                "failures": mart.failures,
-                "warnings": mart.warnings,
-            }
+        for model in models.MARTS:
+            mart = validator.validate(model.name, model.build(con, context))
+            tables[model.name] = _table_report(mart, len(mart.passed))
             report("validate", advance=1)
             if mart.stops_load:
                 con.execute("rollback")
@@ -129,11 +124,11 @@ def _validate_and_build(con: Any, validator: Any, run_id: str, at: datetime) -> 
                 return {
                     "status": "validation_failed",
                     "tables": tables,
-                    "failures": {name: mart.failures},
+                    "failures": {model.name: mart.failures},
                 }
-            load.replace_table(con, f"marts.{name}", mart.passed)
-            load.write_quarantine(con, name, run_id, at, mart.quarantined)
-        for name in VIEW_MODELS:
+            load.replace_table(con, f"marts.{model.name}", mart.passed)
+            load.write_quarantine(con, model.name, run_id, at, mart.quarantined)
+        for name in models.VIEWS:
             view = load.ident(f"marts.{name}")
             con.execute(f"create or replace view {view} as {load.model_sql('marts', name)}")
         con.execute("commit")
@@ -156,6 +151,7 @@ def refresh(
     env = {**os.environ, **(overrides or {})}
     settings = load_settings(env)
     offline = env.get("PARTNERDD_OFFLINE") == "1"
+    home = load_home()  # fails before any fetch when config/home.toml is unusable
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     started = datetime.now(UTC)
     db_path = database_path(db)
@@ -192,8 +188,9 @@ def refresh(
                 load.upsert(con, table, result.tables.get(table, []), key=key)
         report("load", advance=1, total=1)
 
-        report("validate", total=len(STAGING_MODELS) + len(MART_MODELS))
-        outcome = _validate_and_build(con, validator, run_id, started)
+        report("validate", total=len(models.STAGING) + len(models.MARTS))
+        context = {"settings": settings, "env": env, "home": home, "run_id": run_id}
+        outcome = _validate_and_build(con, validator, run_id, started, context)
         outcome_counts = Counter(f"{row['source']}:{row['outcome']}" for row in logs)
         summary = {
             "run_id": run_id,
