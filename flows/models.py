@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from flows import load
+from flows import derived, load
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,15 @@ STAGING: tuple[Model, ...] = (
     SqlModel("stg_registry__partners", "staging"),
     SqlModel("stg_gleif__lei_records", "staging"),
     SqlModel("stg_worldbank__governance", "staging"),
+    SqlModel("stg_indices__values", "staging"),
+    SqlModel("stg_indices__issues", "staging"),
 )
 
 MARTS: tuple[Model, ...] = (
     SqlModel("country_indices"),
     SqlModel("country_profile"),
+    SqlModel("country_coverage"),
+    PythonModel("country_distance", derived.country_distance),
     SqlModel("partner_profile"),
 )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,10 @@ class Validator:
                 result_format="COMPLETE",
             )
         )
-        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        run = checkpoint.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters={"current_year": datetime.now(UTC).year},
+        )
         result = next(iter(run.run_results.values()))
         return self._split(table, frame, result)
 

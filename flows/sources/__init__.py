@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.sources import gleif, worldbank
+from flows.sources import gleif, indices, worldbank
 from flows.sources.base import SourceSpec
 
-SOURCES: list[SourceSpec] = [gleif.SPEC, worldbank.SPEC]
+SOURCES: list[SourceSpec] = [gleif.SPEC, worldbank.SPEC, indices.SPEC]

@@ -1,5 +1,6 @@
--- One row per registry partner: identity from GLEIF, country governance from the World Bank.
--- Missing sources stay null (unknown), never a default.
+-- One row per registry partner: identity from GLEIF, country context (governance, CPI,
+-- IP protection) and distances from the home country. Missing sources stay null
+-- (unknown), never a default.
 with partners as (
     select * from staging.stg_registry__partners
 ),
@@ -8,8 +9,56 @@ lei_records as (
     select * from staging.stg_gleif__lei_records
 ),
 
-countries as (
+country_latest as (
     select * from marts.country_profile
+),
+
+governance as (
+    select
+        iso3 as iso3,
+        max(year) as governance_year,
+        max(case when dimension = 'va' then value end) as gov_va,
+        max(case when dimension = 'pv' then value end) as gov_pv,
+        max(case when dimension = 'ge' then value end) as gov_ge,
+        max(case when dimension = 'rq' then value end) as gov_rq,
+        max(case when dimension = 'rl' then value end) as gov_rl,
+        max(case when dimension = 'cc' then value end) as gov_cc,
+        any_value(source_url) as governance_source_url
+    from country_latest
+    where index_name = 'wgi'
+    group by iso3
+),
+
+other_indices as (
+    select
+        iso3 as iso3,
+        max(case when index_name = 'cpi' and dimension = 'score' then value end) as cpi_score,
+        max(case when index_name = 'cpi' and dimension = 'score' then year end) as cpi_year,
+        max(case when index_name = 'ip_protection' then value end) as ip_protection,
+        max(case when index_name = 'ip_protection' then year end) as ip_protection_year
+    from country_latest
+    where index_name in ('cpi', 'ip_protection')
+    group by iso3
+),
+
+distances as (
+    select
+        partner_iso3 as iso3,
+        any_value(home_iso3) as home_country,
+        max(case when measure = 'kogut_singh_4d' then value end) as cultural_distance_ks4,
+        max(case when measure = 'kogut_singh_6d' then value end) as cultural_distance_ks6,
+        max(case when measure = 'institutional_euclidean' then value end)
+            as institutional_distance_euclidean,
+        max(case when measure = 'institutional_mahalanobis' then value end)
+            as institutional_distance_mahalanobis,
+        max(case when measure = 'ip_protection_gap' then value end) as ip_protection_gap
+    from marts.country_distance
+    group by partner_iso3
+),
+
+country_names as (
+    select distinct iso3 as iso3, country_name as country_name
+    from staging.stg_worldbank__governance
 ),
 
 joined as (
@@ -20,7 +69,7 @@ joined as (
         p.lei as lei,
         p.country_iso3 as country,
         p.country_iso2 as country_iso2,
-        c.country_name as country_name,
+        n.country_name as country_name,
         p.website as website,
         p.cik as cik,
         r.registration_status as lei_status,
@@ -32,21 +81,37 @@ joined as (
         r.hq_address_city as hq_city,
         r.next_renewal_at as lei_next_renewal_at,
         r.registration_status = 'LAPSED' as lei_lapsed,
-        c.governance_year as governance_year,
-        c.gov_va as gov_va,
-        c.gov_pv as gov_pv,
-        c.gov_ge as gov_ge,
-        c.gov_rq as gov_rq,
-        c.gov_rl as gov_rl,
-        c.gov_cc as gov_cc,
+        g.governance_year as governance_year,
+        g.gov_va as gov_va,
+        g.gov_pv as gov_pv,
+        g.gov_ge as gov_ge,
+        g.gov_rq as gov_rq,
+        g.gov_rl as gov_rl,
+        g.gov_cc as gov_cc,
+        o.cpi_score as cpi_score,
+        o.cpi_year as cpi_year,
+        o.ip_protection as ip_protection,
+        o.ip_protection_year as ip_protection_year,
+        d.home_country as home_country,
+        d.cultural_distance_ks4 as cultural_distance_ks4,
+        d.cultural_distance_ks6 as cultural_distance_ks6,
+        d.institutional_distance_euclidean as institutional_distance_euclidean,
+        d.institutional_distance_mahalanobis as institutional_distance_mahalanobis,
+        d.ip_protection_gap as ip_protection_gap,
         r.source_url as gleif_source_url,
         r.fetched_at as gleif_fetched_at,
-        c.governance_source_url as governance_source_url
+        g.governance_source_url as governance_source_url
     from partners as p
     left join lei_records as r
         on p.lei = r.lei
-    left join countries as c
-        on p.country_iso3 = c.iso3
+    left join governance as g
+        on p.country_iso3 = g.iso3
+    left join other_indices as o
+        on p.country_iso3 = o.iso3
+    left join distances as d
+        on p.country_iso3 = d.iso3
+    left join country_names as n
+        on p.country_iso3 = n.iso3
 )
 
 select * from joined
