@@ -98,108 +98,31 @@ def _connect(args: argparse.Namespace) -> Any:
     return connect_readonly(database_path(args.db))
 
 
-PROFILE_SECTIONS = {
-    "Identity": [
-        "partner_id",
-        "name",
-        "legal_name",
-        "lei",
-        "cik",
-        "website",
-        "legal_form",
-        "jurisdiction",
-        "legal_address_city",
-        "hq_city",
-    ],
-    "Registration (GLEIF)": [
-        "lei_status",
-        "lei_lapsed",
-        "entity_status",
-        "lei_next_renewal_at",
-        "gleif_source_url",
-        "gleif_fetched_at",
-    ],
-    "Country": [
-        "country",
-        "country_name",
-        "governance_year",
-        "gov_va",
-        "gov_pv",
-        "gov_ge",
-        "gov_rq",
-        "gov_rl",
-        "gov_cc",
-        "governance_source_url",
-    ],
-}
-GOVERNANCE_LABELS = {
-    "gov_va": "voice & accountability",
-    "gov_pv": "political stability",
-    "gov_ge": "government effectiveness",
-    "gov_rq": "regulatory quality",
-    "gov_rl": "rule of law",
-    "gov_cc": "control of corruption",
-}
-
-
-def _format(value: Any) -> Text:
-    if value is None or (isinstance(value, float) and value != value):
-        return Text("unknown", style="dim")
-    if isinstance(value, float):
-        return Text(f"{value:+.2f}")
-    return Text(str(value))  # Text, not markup: scraped strings are never interpreted
-
-
 def _cmd_profile(args: argparse.Namespace) -> int:
+    from flows.report import find_partners, profile_report
+
     with _connect(args) as con:
-        cursor = con.execute(
-            """select * from marts.partner_profile
-               where partner_id = $q or name ilike '%' || $q || '%'
-                  or legal_name ilike '%' || $q || '%'
-               order by partner_id""",
-            {"q": args.name},
-        )
-        columns = [d[0] for d in cursor.description]
-        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        rows = find_partners(con, args.name)
         if not rows:
             err.print(Text(f"no partner matches {args.name!r}"))
             return 1
         exact = [r for r in rows if r["partner_id"] == args.name]
         if len(rows) > 1 and not exact:
-            err.print(
-                Text(
-                    f"{args.name!r} matches several partners: "
-                    + ", ".join(f"{r['partner_id']} ({r['name']})" for r in rows)
-                )
-            )
+            names = ", ".join(f"{r['partner_id']} ({r['name']})" for r in rows)
+            err.print(Text(f"{args.name!r} matches several partners: {names}"))
             return 1
         profile = (exact or rows)[0]
-        status = con.execute(
-            "select source, outcome, error from marts.partner_source_status "
-            "where partner_id = ? order by source",
-            [profile["partner_id"]],
-        ).fetchall()
-    if args.json:
-        console.print_json(json.dumps(profile, default=str))
-        return 0
-    table = Table(title=Text(f"{profile['name']} — partner profile"), show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    for section, fields in PROFILE_SECTIONS.items():
-        table.add_row(Text(section, style="bold cyan"), "")
-        for field_name in fields:
-            table.add_row(
-                GOVERNANCE_LABELS.get(field_name, field_name), _format(profile.get(field_name))
-            )
-    table.add_row(Text("Sources (latest run)", style="bold cyan"), "")
-    for source, outcome, error in status:
-        table.add_row(source, Text(outcome + (f": {error}" if error else "")))
-    console.print(table)
+        if args.json:
+            console.print_json(json.dumps(profile, default=str))
+            return 0
+        console.print(profile_report(con, profile))
     return 0
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
+
+    from flows.report import render_value
 
     with _connect(args) as con:
         try:
@@ -220,7 +143,9 @@ def _cmd_sql(args: argparse.Namespace) -> int:
         return 0
     table = Table(*columns)
     for row in rows[: args.limit]:
-        table.add_row(*(_format(v) if not isinstance(v, float) else Text(f"{v:.4g}") for v in row))
+        table.add_row(
+            *(render_value(v) if not isinstance(v, float) else Text(f"{v:.4g}") for v in row)
+        )
     console.print(table)
     if len(rows) > args.limit:
         err.print(f"(first {args.limit} rows shown; use --limit)")

@@ -1,0 +1,182 @@
+"""A partner's profile as a readable terminal report (rich), built from the marts.
+
+Every value is rendered as rich Text, never as markup, so scraped or registry text cannot
+inject formatting. Unknown values say "unknown"; they are never shown as zero or good news.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Identity",
+        [
+            ("partner_id", "partner id"),
+            ("name", "name (registry)"),
+            ("legal_name", "legal name"),
+            ("lei", "LEI"),
+            ("cik", "SEC CIK"),
+            ("website", "website"),
+            ("legal_form", "legal form"),
+            ("jurisdiction", "jurisdiction"),
+            ("legal_address_city", "legal seat"),
+            ("hq_city", "headquarters"),
+        ],
+    ),
+    (
+        "Registration (GLEIF)",
+        [
+            ("lei_status", "LEI status"),
+            ("lei_lapsed", "LEI lapsed"),
+            ("entity_status", "entity status"),
+            ("lei_next_renewal_at", "next renewal"),
+        ],
+    ),
+    (
+        "Country context",
+        [
+            ("country_name", "country"),
+            ("country", "ISO 3166"),
+            ("cpi_score", "CPI score"),
+            ("cpi_year", "CPI year"),
+            ("ip_protection", "IP protection (0-10)"),
+            ("ip_protection_year", "IP protection year"),
+        ],
+    ),
+    (
+        "Distance from home",
+        [
+            ("home_country", "home country"),
+            ("cultural_distance_ks4", "cultural (Kogut-Singh, 4 dims)"),
+            ("cultural_distance_ks6", "cultural (6 dims)"),
+            ("institutional_distance_euclidean", "institutional (Euclidean)"),
+            ("institutional_distance_mahalanobis", "institutional (Mahalanobis)"),
+            ("ip_protection_gap", "IP protection gap (partner - home)"),
+        ],
+    ),
+]
+GOVERNANCE = [
+    ("gov_va", "va", "voice & accountability"),
+    ("gov_pv", "pv", "political stability"),
+    ("gov_ge", "ge", "government effectiveness"),
+    ("gov_rq", "rq", "regulatory quality"),
+    ("gov_rl", "rl", "rule of law"),
+    ("gov_cc", "cc", "control of corruption"),
+]
+
+
+def is_unknown(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def render_value(value: Any) -> Text:
+    if is_unknown(value):
+        return Text("unknown", style="dim")
+    if isinstance(value, float):
+        return Text(f"{value:,.2f}")
+    return Text(str(value))
+
+
+def governance_bar(value: Any, width: int = 24, span: float = 2.5) -> Text:
+    """A centred bar: left of the axis for below-average, right for above (WGI ~ -2.5..2.5)."""
+    if is_unknown(value):
+        return Text("·" * width, style="dim")
+    half = width // 2
+    cells = max(-half, min(half, round(float(value) / span * half)))
+    left = " " * (half - max(0, -cells)) + "█" * max(0, -cells)
+    right = "█" * max(0, cells) + " " * (half - max(0, cells))
+    bar = Text(left, style="red")
+    bar.append("│", style="dim")
+    bar.append(right, style="green")
+    return bar
+
+
+def find_partners(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
+    cursor = con.execute(
+        """select * from marts.partner_profile
+           where partner_id = $q or name ilike '%' || $q || '%'
+              or legal_name ilike '%' || $q || '%'
+           order by partner_id""",
+        {"q": query},
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+
+
+def _home_governance(con: duckdb.DuckDBPyConnection, home_iso3: str | None) -> dict[str, float]:
+    if not home_iso3:
+        return {}
+    rows = con.execute(
+        "select dimension, value from marts.country_profile where iso3 = ? and index_name = 'wgi'",
+        [home_iso3],
+    ).fetchall()
+    return {dimension: value for dimension, value in rows}
+
+
+def _fields_table(profile: dict[str, Any]) -> Table:
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for section, fields in SECTIONS:
+        present = [(c, label) for c, label in fields if c in profile]
+        if not present:
+            continue
+        table.add_row(Text(section, style="bold cyan"), Text(""))
+        for column, label in present:
+            table.add_row(Text(label), render_value(profile[column]))
+    return table
+
+
+def _governance_table(profile: dict[str, Any], home: dict[str, float]) -> Table:
+    year = profile.get("governance_year")
+    title = f"Governance (World Bank WGI {year if not is_unknown(year) else 'year unknown'})"
+    table = Table(title=Text(title), title_justify="left", box=None, padding=(0, 1))
+    table.add_column("dimension")
+    table.add_column("partner", justify="right")
+    table.add_column("-2.5  weaker │ stronger  +2.5")
+    table.add_column("home", justify="right")
+    for column, code, label in GOVERNANCE:
+        value = profile.get(column)
+        home_value = home.get(code)
+        table.add_row(
+            Text(label),
+            Text("unknown", style="dim") if is_unknown(value) else Text(f"{value:+.2f}"),
+            governance_bar(value),
+            Text("—" if home_value is None else f"{home_value:+.2f}", style="dim"),
+        )
+    return table
+
+
+def _sources_table(con: duckdb.DuckDBPyConnection, partner_id: str) -> Table:
+    table = Table(title=Text("Sources in the latest refresh"), title_justify="left", box=None)
+    table.add_column("source")
+    table.add_column("outcome")
+    table.add_column("detail")
+    rows = con.execute(
+        "select source, outcome, coalesce(error, url, '') from marts.partner_source_status "
+        "where partner_id = ? order by source",
+        [partner_id],
+    ).fetchall()
+    for source, outcome, detail in rows:
+        style = "green" if outcome == "ok" else ("dim" if outcome == "skipped" else "yellow")
+        table.add_row(Text(source), Text(outcome, style=style), Text(str(detail)[:90]))
+    return table
+
+
+def profile_report(con: duckdb.DuckDBPyConnection, profile: dict[str, Any]) -> Group:
+    home = _home_governance(con, profile.get("home_country"))
+    header = Text(f"{profile['name']} — partner profile", style="bold")
+    return Group(
+        header,
+        _fields_table(profile),
+        Text(""),
+        _governance_table(profile, home),
+        Text(""),
+        _sources_table(con, profile["partner_id"]),
+    )
