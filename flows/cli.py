@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
@@ -69,26 +70,50 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     return 0 if summary["status"] in ("ok", "ok_with_warnings") else 1
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def _print_summary(summary: dict[str, Any], shown: int = 12) -> None:
     console.print(
         f"run [bold]{summary['run_id']}[/]: [bold]{summary['status']}[/] -> {summary['database']}",
         highlight=False,
     )
     for issue in summary["registry_issues"]:
         console.print(Text("registry: " + issue, style="yellow"))
-    for row in summary["fetch_problems"]:
+    problems = summary["fetch_problems"]
+    if problems:
+        counts: dict[str, int] = {}
+        for row in problems:
+            key = f"{row['source']} {row['outcome']}"
+            counts[key] = counts.get(key, 0) + 1
         console.print(
             Text(
-                f"{row['source']} {row.get('partner_id') or ''}: {row['outcome']}: "
-                f"{row.get('error')}",
+                "fetch problems: " + ", ".join(f"{k} ×{n}" for k, n in counts.items()),
                 style="yellow",
             )
         )
+        for row in problems[:shown]:
+            parts = urlsplit(row.get("url") or "")
+            where = parts.path + (f"?{parts.query}" if parts.query else "")
+            what = f"HTTP {row['status']}" if row["outcome"] == "http_error" else row["outcome"]
+            if row["outcome"] != "http_error":
+                where += " " + " ".join(str(row.get("error") or "").split())
+            line = f"  {row['source']} {row.get('partner_id') or '-'}: {what} {where}"
+            console.print(Text(line, style="yellow"), overflow="ellipsis", no_wrap=True)
+        if len(problems) > shown:
+            console.print(
+                Text(
+                    f"  … {len(problems) - shown} more: see marts.partner_source_status "
+                    "and ops.fetch_log",
+                    style="yellow",
+                )
+            )
     table = Table("table", "rows in", "loaded", "quarantined", "problems", title="validation")
     for name, t in summary["tables"].items():
-        problems = "; ".join(t["failures"] + t["warnings"])
+        problems_text = "; ".join(t["failures"] + t["warnings"])
         table.add_row(
-            name, str(t["rows_in"]), str(t["loaded"]), str(t["quarantined"]), Text(problems[:200])
+            name,
+            str(t["rows_in"]),
+            str(t["loaded"]),
+            str(t["quarantined"]),
+            Text(problems_text[:200]),
         )
     console.print(table)
     console.print(f"Data Docs: {summary['data_docs']}/index.html")

@@ -85,11 +85,23 @@ def upsert(
     return len(frame)
 
 
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+def replace_table(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, schema_sql: str | None = None
+) -> None:
+    """Replace `table` with the validated rows of `frame`. With the model's SQL, the table
+    takes the SQL's column types (a column that is all null in this batch would otherwise
+    lose its type in the pandas round trip)."""
     table = ident(table)
     con.register("table_batch", frame)
     try:
-        con.execute(f"create or replace table {table} as select * from table_batch")  # noqa: S608
+        if schema_sql is None:
+            con.execute(f"create or replace table {table} as select * from table_batch")  # noqa: S608
+        else:
+            typed_empty = (
+                f"create or replace table {table} as select * from (\n{schema_sql}\n) limit 0"  # noqa: S608 (our sql/ file)
+            )
+            con.execute(typed_empty)
+            con.execute(f"insert into {table} by name select * from table_batch")  # noqa: S608
     finally:
         con.unregister("table_batch")
 

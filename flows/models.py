@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from flows import derived, load
+from flows import derived, diligence, load, media
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class SqlModel:
 
     def build(self, con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
         return load.run_model(con, self.layer, self.name)
+
+    def schema_sql(self) -> str | None:
+        return load.model_sql(self.layer, self.name)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class PythonModel:
     def build(self, con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
         return self.compute(con, context)
 
+    def schema_sql(self) -> str | None:
+        return None
+
 
 Model = SqlModel | PythonModel
 
@@ -44,6 +50,23 @@ STAGING: tuple[Model, ...] = (
     SqlModel("stg_worldbank__governance", "staging"),
     SqlModel("stg_indices__values", "staging"),
     SqlModel("stg_indices__issues", "staging"),
+    SqlModel("stg_resolution__identifiers", "staging"),
+    SqlModel("stg_sec__companies", "staging"),
+    SqlModel("stg_sec__facts", "staging"),
+    SqlModel("stg_sec__annual_metrics", "staging"),
+    SqlModel("stg_gleif__ownership", "staging"),
+    SqlModel("stg_gleif__children", "staging"),
+    SqlModel("stg_gleif__other_names", "staging"),
+    SqlModel("stg_sanctions__entries", "staging"),
+    SqlModel("stg_sanctions__names", "staging"),
+    SqlModel("stg_web__fetches", "staging"),
+    SqlModel("stg_web__pages", "staging"),
+    SqlModel("stg_web__organizations", "staging"),
+    SqlModel("stg_web__links", "staging"),
+    SqlModel("stg_web__capabilities", "staging"),
+    SqlModel("stg_news__fetches", "staging"),
+    SqlModel("stg_news__articles", "staging"),
+    SqlModel("stg_news__adverse", "staging"),
 )
 
 MARTS: tuple[Model, ...] = (
@@ -51,6 +74,18 @@ MARTS: tuple[Model, ...] = (
     SqlModel("country_profile"),
     SqlModel("country_coverage"),
     PythonModel("country_distance", derived.country_distance),
+    SqlModel("partner_identifiers"),
+    SqlModel("partner_financials"),
+    SqlModel("partner_ownership"),
+    PythonModel("partner_sanctions_hits", diligence.partner_sanctions_hits),
+    SqlModel("partner_diligence_summary"),
+    SqlModel("partner_web_pages"),
+    SqlModel("partner_web_profile"),
+    SqlModel("partner_capabilities"),
+    SqlModel("partner_news"),
+    SqlModel("partner_adverse_media"),
+    SqlModel("partner_news_fetches"),
+    PythonModel("partner_media_summary", media.media_summary),
     SqlModel("partner_profile"),
 )
 

@@ -19,6 +19,7 @@ from flows.db import database_path, publishing
 from flows.home import load_home
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
+from flows.resolution import resolve_identifiers
 from flows.sources import SOURCES
 from flows.sources.base import Extracted, Parsed
 
@@ -110,8 +111,9 @@ def _validate_and_build(
         return {"status": "validation_failed", "tables": tables, "failures": failures}
     con.execute("begin transaction")
     try:
+        schemas = {m.name: m.schema_sql() for m in models.STAGING}
         for name, result in staged.items():
-            load.replace_table(con, f"staging.{name}", result.passed)
+            load.replace_table(con, f"staging.{name}", result.passed, schemas[name])
             load.write_quarantine(con, name, run_id, at, result.quarantined)
         for model in models.MARTS:
             mart = validator.validate(model.name, model.build(con, context))
@@ -126,7 +128,7 @@ def _validate_and_build(
                     "tables": tables,
                     "failures": {model.name: mart.failures},
                 }
-            load.replace_table(con, f"marts.{model.name}", mart.passed)
+            load.replace_table(con, f"marts.{model.name}", mart.passed, model.schema_sql())
             load.write_quarantine(con, model.name, run_id, at, mart.quarantined)
         for name in models.VIEWS:
             view = load.ident(f"marts.{name}")
@@ -164,7 +166,9 @@ def refresh(
 
     for spec in SOURCES:
         spec.preflight(settings, env, offline)
-    futures = [spec.extract.submit(partners, settings) for spec in SOURCES]
+    # Entity resolution first: the extracts use the given or resolved LEIs and CIKs.
+    resolved, identifiers, resolution = resolve_identifiers(partners, settings)
+    futures = [spec.extract.submit(resolved, settings) for spec in SOURCES]
     extracted: list[Extracted] = [future.result() for future in futures]
 
     from flows.validate import Validator  # Great Expectations import is slow; only here
@@ -177,12 +181,14 @@ def refresh(
             [run_id, started, len(partners)],
         )
         _write_registry(con, run_id, registry_path, partners, issues, started)
-        stored = load.store_raw(con, (r for e in extracted for _, r in e.responses))
-        logs = [row for e in extracted for row in e.log]
+        fetched = [resolution, *extracted]
+        stored = load.store_raw(con, (r for e in fetched for _, r in e.responses))
+        logs = [row for e in fetched for row in e.log]
 
         parsed: list[Parsed] = [spec.parse(e) for spec, e in zip(SOURCES, extracted, strict=True)]
         logs += [problem for p in parsed for problem in p.problems]
         _write_log(con, run_id, logs, started)
+        load.upsert(con, "raw.resolution__identifiers", identifiers, key="partner_id")
         for spec, result in zip(SOURCES, parsed, strict=True):
             for table, key in spec.landing.items():
                 load.upsert(con, table, result.tables.get(table, []), key=key)

@@ -13,54 +13,59 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+# fmt: off
 SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
-    (
-        "Identity",
-        [
-            ("partner_id", "partner id"),
-            ("name", "name (registry)"),
-            ("legal_name", "legal name"),
-            ("lei", "LEI"),
-            ("cik", "SEC CIK"),
-            ("website", "website"),
-            ("legal_form", "legal form"),
-            ("jurisdiction", "jurisdiction"),
-            ("legal_address_city", "legal seat"),
-            ("hq_city", "headquarters"),
-        ],
-    ),
-    (
-        "Registration (GLEIF)",
-        [
-            ("lei_status", "LEI status"),
-            ("lei_lapsed", "LEI lapsed"),
-            ("entity_status", "entity status"),
-            ("lei_next_renewal_at", "next renewal"),
-        ],
-    ),
-    (
-        "Country context",
-        [
-            ("country_name", "country"),
-            ("country", "ISO 3166"),
-            ("cpi_score", "CPI score"),
-            ("cpi_year", "CPI year"),
-            ("ip_protection", "IP protection (0-10)"),
-            ("ip_protection_year", "IP protection year"),
-        ],
-    ),
-    (
-        "Distance from home",
-        [
-            ("home_country", "home country"),
-            ("cultural_distance_ks4", "cultural (Kogut-Singh, 4 dims)"),
-            ("cultural_distance_ks6", "cultural (6 dims)"),
-            ("institutional_distance_euclidean", "institutional (Euclidean)"),
-            ("institutional_distance_mahalanobis", "institutional (Mahalanobis)"),
-            ("ip_protection_gap", "IP protection gap (partner - home)"),
-        ],
-    ),
+    ("Identity", [
+        ("partner_id", "partner id"), ("name", "name (registry)"), ("legal_name", "legal name"),
+        ("lei", "LEI"), ("cik", "SEC CIK"), ("website", "website"), ("legal_form", "legal form"),
+        ("jurisdiction", "jurisdiction"), ("legal_address_city", "legal seat"),
+        ("hq_city", "headquarters"),
+    ]),
+    ("Registration (GLEIF)", [
+        ("lei_status", "LEI status"), ("lei_lapsed", "LEI lapsed"),
+        ("entity_status", "entity status"), ("lei_next_renewal_at", "next renewal"),
+        ("lei_resolution", "LEI found by"), ("cik_resolution", "CIK found by"),
+        ("sec_name", "SEC name"),
+    ]),
+    ("Ownership (GLEIF)", [
+        ("direct_parent_name", "direct parent"),
+        ("direct_parent_exception", "no direct parent reported, because"),
+        ("ultimate_parent_name", "ultimate parent"), ("ultimate_parent_lei", "ultimate parent LEI"),
+        ("ultimate_parent_exception", "no ultimate parent reported, because"),
+        ("direct_children_loaded", "direct children loaded"),
+        ("direct_children_reported", "direct children reported"),
+    ]),
+    ("Size (SEC filings)", [
+        ("latest_revenue", "revenue"), ("latest_revenue_unit", "unit"),
+        ("latest_revenue_year", "fiscal year"), ("latest_net_income", "net income"),
+        ("latest_employees", "employees"), ("latest_employees_year", "employees year"),
+    ]),
+    ("Sanctions screening (evidence to review, not a verdict)", [
+        ("sanctions_hit_count", "candidate hits"), ("sanctions_max_score", "best score"),
+        ("sanctions_lists_published", "lists published"),
+    ]),
+    ("Website and news", [
+        ("web_status", "website"), ("site_lang", "site language"),
+        ("legal_name_site", "legal name (site)"), ("founding_year", "founded (site)"),
+        ("employees_site", "employees (site)"), ("capabilities", "capabilities seen on site"),
+        ("news_count_90d", "news, last 90 days"), ("news_count_total", "news, all"),
+        ("adverse_articles", "adverse-media articles"),
+    ]),
+    ("Country context", [
+        ("country_name", "country"), ("country", "ISO 3166"), ("cpi_score", "CPI score"),
+        ("cpi_year", "CPI year"), ("ip_protection", "IP protection (0-10)"),
+        ("ip_protection_year", "IP protection year"),
+    ]),
+    ("Distance from home", [
+        ("home_country", "home country"),
+        ("cultural_distance_ks4", "cultural (Kogut-Singh, 4 dims)"),
+        ("cultural_distance_ks6", "cultural (6 dims)"),
+        ("institutional_distance_euclidean", "institutional (Euclidean)"),
+        ("institutional_distance_mahalanobis", "institutional (Mahalanobis)"),
+        ("ip_protection_gap", "IP protection gap (partner - home)"),
+    ]),
 ]
+# fmt: on
 GOVERNANCE = [
     ("gov_va", "va", "voice & accountability"),
     ("gov_pv", "pv", "political stability"),
@@ -169,14 +174,98 @@ def _sources_table(con: duckdb.DuckDBPyConnection, partner_id: str) -> Table:
     return table
 
 
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _revenue_table(con: duckdb.DuckDBPyConnection, partner_id: str) -> Table | None:
+    """Revenue by fiscal year as bars scaled to the largest year: growth at a glance."""
+    if not _table_exists(con, "marts", "partner_financials"):
+        return None
+    rows = con.execute(
+        "select fiscal_year, value, unit from marts.partner_financials "
+        "where partner_id = ? and metric = 'revenue' order by fiscal_year desc limit 6",
+        [partner_id],
+    ).fetchall()
+    if not rows:
+        return None
+    top = max(abs(v) for _, v, _ in rows) or 1.0
+    table = Table(title=Text("Revenue by fiscal year (SEC XBRL)"), title_justify="left", box=None)
+    table.add_column("year")
+    table.add_column("revenue", justify="right")
+    table.add_column("")
+    for year, value, unit in reversed(rows):
+        table.add_row(
+            Text(str(year)),
+            Text(f"{value:,.0f} {unit}"),
+            Text("█" * max(1, round(abs(value) / top * 30)), style="cyan"),
+        )
+    return table
+
+
+ADVERSE_CATEGORIES = (
+    "fraud",
+    "bribery_corruption",
+    "sanctions",
+    "litigation",
+    "labour",
+    "environment",
+    "insolvency",
+    "data_breach",
+)
+
+
+def _adverse_table(profile: dict[str, Any]) -> Table | None:
+    """Adverse-media articles per category as bars; unknown when no news source answered."""
+    counts: list[tuple[str, Any]] = [(c, profile.get(f"adverse_{c}")) for c in ADVERSE_CATEGORIES]
+    if all(is_unknown(v) for _, v in counts):
+        return None
+    top = max((int(v) for _, v in counts if not is_unknown(v)), default=0) or 1
+    table = Table(title=Text("Adverse media by category"), title_justify="left", box=None)
+    table.add_column("category")
+    table.add_column("articles", justify="right")
+    table.add_column("")
+    for category, value in counts:
+        n = 0 if is_unknown(value) else int(value)
+        table.add_row(
+            Text(category.replace("_", " ")),
+            render_value(value),
+            Text("█" * round(n / top * 20), style="red"),
+        )
+    return table
+
+
+def _hits_table(con: duckdb.DuckDBPyConnection, partner_id: str) -> Table | None:
+    if not _table_exists(con, "marts", "partner_sanctions_hits"):
+        return None
+    rows = con.execute(
+        "select list, listed_name, matched_name, score, matched_on "
+        "from marts.partner_sanctions_hits where partner_id = ? order by score desc limit 10",
+        [partner_id],
+    ).fetchall()
+    if not rows:
+        return None
+    table = Table(title=Text("Sanctions candidates to review"), title_justify="left")
+    for column in ("list", "listed name", "matched name", "score", "matched on"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(render_value(v) for v in row))
+    return table
+
+
 def profile_report(con: duckdb.DuckDBPyConnection, profile: dict[str, Any]) -> Group:
     home = _home_governance(con, profile.get("home_country"))
     header = Text(f"{profile['name']} — partner profile", style="bold")
-    return Group(
-        header,
-        _fields_table(profile),
-        Text(""),
-        _governance_table(profile, home),
-        Text(""),
-        _sources_table(con, profile["partner_id"]),
-    )
+    parts: list[Any] = [header, _fields_table(profile), Text(""), _governance_table(profile, home)]
+    for extra in (
+        _revenue_table(con, profile["partner_id"]),
+        _hits_table(con, profile["partner_id"]),
+    ):
+        if extra is not None:
+            parts += [Text(""), extra]
+    parts += [Text(""), _sources_table(con, profile["partner_id"])]
+    return Group(*parts)

@@ -9,6 +9,7 @@ investors / contact / legal pages found by multilingual link keywords, up to a p
   feed_rows: {source_url, url, type, title} (the partner's own RSS/Atom feeds)
   capability_rows: CAPABILITY_KEYS dicts (connectors.web.capabilities)
   responses: the RawResponse of every page that arrived (store them raw)
+  page_types: requested URL -> page type (home, about, ...) for every page fetch attempted
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ class SiteCrawl:
     feed_rows: list[dict[str, Any]] = field(default_factory=list)
     capability_rows: list[dict[str, Any]] = field(default_factory=list)
     responses: list[RawResponse] = field(default_factory=list)
+    page_types: dict[str, str] = field(default_factory=dict)
 
 
 def _add_page(crawl: SiteCrawl, page: dict[str, Any], page_type: str, taxonomy: Lexicon) -> None:
@@ -157,6 +159,7 @@ def crawl_site(
     crawl = SiteCrawl(home_url)
     start = len(fetcher.rows)
     home = fetcher.fetch(home_url)
+    crawl.page_types[home.row["url"]] = "home"
     if home.response is not None:
         crawl.responses.append(home.response)
     if home.ok and home.text is not None:
@@ -165,6 +168,7 @@ def crawl_site(
         _add_page(crawl, page, "home", taxonomy)
         for page_type, url in pick_links(page["links"], final, cap - 1):
             result = fetcher.fetch(url)
+            crawl.page_types.setdefault(result.row["url"], page_type)
             if result.response is not None:
                 crawl.responses.append(result.response)
             if result.ok and result.text is not None:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flows.sources import gleif, indices, worldbank
+from flows.sources import gleif, gleif_ownership, indices, news, sanctions, sec, web, worldbank
 from flows.sources.base import SourceSpec
 
-SOURCES: list[SourceSpec] = [gleif.SPEC, worldbank.SPEC, indices.SPEC]
+SOURCES: list[SourceSpec] = [
+    gleif.SPEC,
+    worldbank.SPEC,
+    indices.SPEC,
+    sec.SPEC,
+    gleif_ownership.SPEC,
+    sanctions.SPEC,
+    web.SPEC,
+    news.SPEC,
+]

@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
 from connectors.gleif.client import GleifClient
+from connectors.gleif.ownership import GleifOwnershipError, parse_other_names
 from connectors.gleif.parse import GleifPayloadError, parse_lei_records
 from flows.progress import report
 from flows.registry import Partner
@@ -27,7 +28,7 @@ def extract(partners: list[Partner], settings: Settings) -> Extracted:
                 partner.partner_id,
                 None,
                 "skipped",
-                error="no LEI in the registry; name search comes with entity resolution",
+                error="no LEI given in the registry or resolved by name search",
             )
             continue
         url = f"{client.base_url}/lei-records/{partner.lei}"
@@ -51,6 +52,15 @@ def parse(extracted: Extracted) -> Parsed:
             parsed.problem("gleif", partner_id, response, str(exc))
             continue
         parsed.add("raw.gleif__lei_records", [{**r, **provenance(response)} for r in rows])
+        try:
+            names = parse_other_names(response.body, response.url)
+        except GleifOwnershipError as exc:
+            parsed.problem("gleif", partner_id, response, str(exc))
+            continue
+        parsed.add(
+            "raw.gleif__other_names",
+            [{**n, **provenance(response)} for n in names],
+        )
     return parsed
 
 
@@ -62,6 +72,6 @@ SPEC = SourceSpec(
     name="gleif",
     extract=extract,
     parse=parse,
-    landing={"raw.gleif__lei_records": "lei"},
+    landing={"raw.gleif__lei_records": "lei", "raw.gleif__other_names": "lei"},
     offline=offline,
 )

@@ -1,8 +1,16 @@
--- One row per registry partner: identity from GLEIF, country context (governance, CPI,
--- IP protection) and distances from the home country. Missing sources stay null
--- (unknown), never a default.
+-- One row per registry partner: identity (GLEIF, with LEI/CIK given or resolved), filings,
+-- ownership and sanctions screening, website and news, country context (governance, CPI, IP protection) and
+-- distances from the home country. Missing sources stay null (unknown), never a default.
 with partners as (
     select * from staging.stg_registry__partners
+),
+
+diligence as (
+    select * from marts.partner_diligence_summary
+),
+
+media as (
+    select * from marts.partner_media_summary
 ),
 
 lei_records as (
@@ -66,12 +74,15 @@ joined as (
         p.partner_id as partner_id,
         p.name as name,
         r.legal_name as legal_name,
-        p.lei as lei,
+        coalesce(p.lei, dd.lei) as lei,
+        dd.lei_resolution as lei_resolution,
         p.country_iso3 as country,
         p.country_iso2 as country_iso2,
         n.country_name as country_name,
         p.website as website,
-        p.cik as cik,
+        coalesce(p.cik, dd.cik) as cik,
+        dd.cik_resolution as cik_resolution,
+        dd.sec_name as sec_name,
         r.registration_status as lei_status,
         r.entity_status as entity_status,
         r.legal_form_id as legal_form,
@@ -81,6 +92,22 @@ joined as (
         r.hq_address_city as hq_city,
         r.next_renewal_at as lei_next_renewal_at,
         r.registration_status = 'LAPSED' as lei_lapsed,
+        dd.latest_revenue as latest_revenue,
+        dd.latest_revenue_unit as latest_revenue_unit,
+        dd.latest_revenue_year as latest_revenue_year,
+        dd.latest_net_income as latest_net_income,
+        dd.latest_employees as latest_employees,
+        dd.latest_employees_year as latest_employees_year,
+        dd.direct_parent_name as direct_parent_name,
+        dd.direct_parent_exception as direct_parent_exception,
+        dd.ultimate_parent_lei as ultimate_parent_lei,
+        dd.ultimate_parent_name as ultimate_parent_name,
+        dd.ultimate_parent_exception as ultimate_parent_exception,
+        dd.direct_children_loaded as direct_children_loaded,
+        dd.direct_children_reported as direct_children_reported,
+        dd.sanctions_hit_count as sanctions_hit_count,
+        dd.sanctions_max_score as sanctions_max_score,
+        dd.sanctions_lists_published as sanctions_lists_published,
         g.governance_year as governance_year,
         g.gov_va as gov_va,
         g.gov_pv as gov_pv,
@@ -98,12 +125,36 @@ joined as (
         d.institutional_distance_euclidean as institutional_distance_euclidean,
         d.institutional_distance_mahalanobis as institutional_distance_mahalanobis,
         d.ip_protection_gap as ip_protection_gap,
+        m.web_status as web_status,
+        m.site_lang as site_lang,
+        m.legal_name_site as legal_name_site,
+        m.founding_year as founding_year,
+        m.employees_site as employees_site,
+        m.linkedin_url as linkedin_url,
+        m.capability_count as capability_count,
+        m.capabilities as capabilities,
+        m.news_count_total as news_count_total,
+        m.news_count_90d as news_count_90d,
+        m.news_as_of as news_as_of,
+        m.adverse_articles as adverse_articles,
+        m.adverse_fraud as adverse_fraud,
+        m.adverse_bribery_corruption as adverse_bribery_corruption,
+        m.adverse_sanctions as adverse_sanctions,
+        m.adverse_litigation as adverse_litigation,
+        m.adverse_labour as adverse_labour,
+        m.adverse_environment as adverse_environment,
+        m.adverse_insolvency as adverse_insolvency,
+        m.adverse_data_breach as adverse_data_breach,
         r.source_url as gleif_source_url,
         r.fetched_at as gleif_fetched_at,
         g.governance_source_url as governance_source_url
     from partners as p
+    left join diligence as dd
+        on p.partner_id = dd.partner_id
+    left join media as m
+        on p.partner_id = m.partner_id
     left join lei_records as r
-        on p.lei = r.lei
+        on coalesce(p.lei, dd.lei) = r.lei
     left join governance as g
         on p.country_iso3 = g.iso3
     left join other_indices as o

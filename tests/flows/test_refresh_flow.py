@@ -82,8 +82,9 @@ def test_raw_payloads_are_stored_with_hash_and_headers(demo_db: dict[str, Any]) 
         ).fetchall()
         sha = con.execute("select sha256(body) = sha256 from raw.http_responses").fetchall()
     sources = {r[0] for r in rows}
-    assert sources == {"gleif", "worldbank"}
-    assert all(r[1] == 200 and r[3] > 0 for r in rows)
+    assert {"gleif", "worldbank", "sec", "sanctions"} <= sources
+    # Unrecorded endpoints (e.g. SEC company facts of SAP) answer 404 and are stored too.
+    assert {r[1] for r in rows} <= {200, 404} and all(r[3] > 0 for r in rows)
     assert all(ok for (ok,) in sha)  # stored bytes hash to the recorded sha256
 
 
@@ -113,8 +114,9 @@ def test_one_failing_source_for_one_partner_is_recorded_and_the_rest_completes(
     with offline_sources() as overrides:
         summary = refresh(str(registry), str(db), overrides, str(tmp_path / "docs"))
     assert summary["status"] == "ok"
-    assert [p["partner_id"] for p in summary["fetch_problems"]] == ["tesla"]
-    assert summary["fetch_problems"][0]["status"] == 404
+    gleif_problems = [p for p in summary["fetch_problems"] if p["source"] == "gleif"]
+    assert [p["partner_id"] for p in gleif_problems] == ["tesla"]
+    assert gleif_problems[0]["status"] == 404
     assert any("line 12" in i and "country" in i for i in summary["registry_issues"])
     with duckdb.connect(str(db), read_only=True) as con:
         tesla = con.execute(
@@ -122,7 +124,7 @@ def test_one_failing_source_for_one_partner_is_recorded_and_the_rest_completes(
         ).fetchone()
         status = con.execute(
             "select outcome, http_status from marts.partner_source_status "
-            "where partner_id = 'tesla'"
+            "where partner_id = 'tesla' and source = 'gleif'"
         ).fetchone()
         others = con.execute(
             "select count(*) from marts.partner_profile where legal_name is not null"

@@ -1,0 +1,181 @@
+"""Entity resolution before the extracts: find a partner's LEI and SEC CIK when not given.
+
+A given identifier always wins over a search. A search result is a proposal with a
+confidence and evidence; only a clear pick is used, an ambiguous match is flagged for review
+and never silently picked. Every search response is stored raw like any other fetch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import requests
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.config import Settings
+from connectors.gleif import resolve as gleif_resolve
+from connectors.http import RawResponse, make_session
+from connectors.sec import resolve as sec_resolve
+from connectors.sec.parse import parse_company_tickers
+from flows.progress import report
+from flows.registry import Partner
+from flows.sources.base import Extracted, provenance
+from flows.sources.sec import make_client
+
+SOURCE = "resolution"
+TOP_CANDIDATES = 3
+
+
+def _row(partner: Partner, scheme: str, status: str, **values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "partner_id": partner.partner_id,
+        "scheme": scheme,
+        "value": None,
+        "status": status,
+        "confidence": None,
+        "evidence": None,
+        "candidates": None,
+        "query_name": partner.name,
+        "query_country": partner.country_iso2,
+        "source_url": None,
+        "payload_sha256": None,
+        "fetched_at": None,
+    }
+    row.update(values)
+    return row
+
+
+def _given(partner: Partner, scheme: str, value: str) -> dict[str, Any]:
+    evidence = f"given in the partner registry (line {partner.line}); no search made"
+    return _row(partner, scheme, "given", value=value, confidence=1.0, evidence=evidence)
+
+
+def _search_provenance(responses: list[RawResponse]) -> dict[str, Any]:
+    """Cite the last response the decision rests on (the one that gave the candidates)."""
+    answered = [r for r in responses if r.ok] or responses
+    return provenance(answered[-1]) if answered else {}
+
+
+def _resolve_lei(
+    partner: Partner, session: Any, base_url: str, out: Extracted
+) -> tuple[str | None, dict[str, Any]]:
+    responses: list[RawResponse] = []
+    try:
+        scored = gleif_resolve.search_lei(
+            session, base_url, partner.name, partner.country_iso2, responses=responses
+        )
+    except (requests.RequestException, gleif_resolve.GleifResolveError) as exc:
+        for response in responses:
+            out.record_response(partner.partner_id, response)
+        out.record_exception(partner.partner_id, f"{base_url}/lei-records", exc)
+        return None, _row(partner, "lei", "error", evidence=f"{type(exc).__name__}: {exc}")
+    for response in responses:
+        out.record_response(partner.partner_id, response)
+    decision = gleif_resolve.pick(scored)
+    candidates = [
+        {"lei": c["lei"], "legal_name": c["legal_name"], "confidence": c["confidence"]}
+        for c in decision["candidates"][:TOP_CANDIDATES]
+    ]
+    status = {"picked": "resolved", "ambiguous": "ambiguous"}.get(decision["decision"], "none")
+    best = decision["candidate"] or (decision["candidates"] or [None])[0]
+    evidence: dict[str, Any] = {"reason": decision["reason"]}
+    if best is not None:
+        evidence.update(best["evidence"])
+    if not scored:
+        statuses = ", ".join(f"HTTP {r.status}" for r in responses)
+        evidence["reason"] = f"no candidates (search answered {statuses})"
+    row = _row(
+        partner,
+        "lei",
+        status,
+        value=decision["lei"],
+        confidence=best["confidence"] if best is not None else None,
+        evidence=json.dumps(evidence, sort_keys=True, default=str),
+        candidates=json.dumps(candidates, ensure_ascii=False),
+        **_search_provenance(responses),
+    )
+    return decision["lei"], row
+
+
+def _resolve_cik(
+    partner: Partner, tickers: list[dict[str, Any]], tickers_response: RawResponse
+) -> tuple[str | None, dict[str, Any]]:
+    candidates = sec_resolve.find_cik(partner.name, tickers, country=partner.country_iso3)
+    result = sec_resolve.pick(candidates)
+    status = {"matched": "resolved", "ambiguous": "ambiguous"}.get(result.status, "none")
+    best = result.candidate or (candidates[0] if candidates else None)
+    top = [
+        {"cik": c["cik"], "title": c["title"], "confidence": c["confidence"]}
+        for c in candidates[:TOP_CANDIDATES]
+    ]
+    row = _row(
+        partner,
+        "cik",
+        status,
+        value=result.candidate["cik"] if result.candidate else None,
+        confidence=best["confidence"] if best else None,
+        evidence=json.dumps({"reason": result.reason}, ensure_ascii=False),
+        candidates=json.dumps(top, ensure_ascii=False),
+        **provenance(tickers_response),
+    )
+    return row["value"], row
+
+
+def _load_tickers(
+    partners: list[Partner], settings: Settings, out: Extracted
+) -> tuple[list[dict[str, Any]], RawResponse | None, str | None]:
+    """(ticker rows, their response, why they are missing) for the CIK search."""
+    if all(p.cik for p in partners):
+        return [], None, None
+    client = make_client(settings)
+    try:
+        response = out.record_response(None, client.company_tickers())
+    except requests.RequestException as exc:
+        out.record_exception(None, client.tickers_url, exc)
+        return [], None, f"{type(exc).__name__}: {exc}"
+    if not response.ok:
+        return [], response, f"company tickers answered HTTP {response.status}"
+    try:
+        return (
+            parse_company_tickers(response.body, response.url, sha256=response.sha256),
+            response,
+            None,
+        )
+    except ValueError as exc:
+        out.record(None, response.url, "parse_error", error=str(exc))
+        return [], response, str(exc)
+
+
+@task(name="resolve-identifiers", cache_policy=NO_CACHE)
+def resolve_identifiers(
+    partners: list[Partner], settings: Settings
+) -> tuple[list[Partner], list[dict[str, Any]], Extracted]:
+    """(partners with resolved ids, one identifier row per partner and scheme, responses)."""
+    out = Extracted(SOURCE)
+    session = make_session("gleif", settings)
+    base_url = settings.source_url("gleif")
+    tickers, tickers_response, tickers_problem = _load_tickers(partners, settings, out)
+    report(SOURCE, total=len(partners))
+    resolved: list[Partner] = []
+    rows: list[dict[str, Any]] = []
+    for partner in partners:
+        lei, cik = partner.lei, partner.cik
+        if lei:
+            rows.append(_given(partner, "lei", lei))
+        else:
+            lei, row = _resolve_lei(partner, session, base_url, out)
+            rows.append(row)
+        if cik:
+            rows.append(_given(partner, "cik", cik))
+        elif tickers_response is None or tickers_problem:
+            reason = tickers_problem or "no ticker list"
+            rows.append(_row(partner, "cik", "error", evidence=reason))
+        else:
+            cik, row = _resolve_cik(partner, tickers, tickers_response)
+            rows.append(row)
+        resolved.append(replace(partner, lei=lei, cik=cik))
+        report(SOURCE, advance=1)
+    return resolved, rows, out

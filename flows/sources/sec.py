@@ -1,0 +1,161 @@
+"""SEC EDGAR for partners with a CIK (given or resolved): company profile and XBRL facts.
+
+Every fact is kept in long form; annual headline metrics (revenue, net income, total assets,
+equity, employees; US-GAAP and IFRS) are derived from them with unit and period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.config import Settings
+from connectors.http import RawResponse
+from connectors.sec.client import CONTACT_ENV, OFFLINE_CONTACT, SecClient, make_sec_client
+from connectors.sec.client import sec_user_agent as _sec_user_agent
+from connectors.sec.parse import derive_annual_metrics, parse_companyfacts, parse_submissions
+from flows.progress import report
+from flows.registry import Partner
+from flows.sources.base import Extracted, Parsed, SourceSpec
+
+ANNUAL_FORMS = ("10-K", "10-K/A", "20-F", "20-F/A", "40-F", "40-F/A")
+
+
+def _contact_env(settings: Settings) -> dict[str, str]:
+    """[sources.sec] contact is overlaid by PARTNERDD_SEC_CONTACT (see config/sources.toml)."""
+    return {CONTACT_ENV: str(settings.sources.get("sec", {}).get("contact") or "")}
+
+
+def make_client(settings: Settings) -> SecClient:
+    """The SEC client; raises ConfigError naming PARTNERDD_SEC_CONTACT when it is missing."""
+    return make_sec_client(settings, _contact_env(settings), offline=False)
+
+
+def preflight(settings: Settings, env: Mapping[str, str], offline: bool) -> None:
+    _sec_user_agent({**env, **_contact_env(settings)}, offline=offline)
+
+
+def _fetch(out: Extracted, partner_id: str, cik: str, url: str, fetch: Any) -> None:
+    try:
+        out.record_response(partner_id, fetch(cik))
+    except requests.RequestException as exc:
+        out.record_exception(partner_id, url, exc)
+
+
+@task(name="extract-sec", cache_policy=NO_CACHE)
+def extract(partners: list[Partner], settings: Settings) -> Extracted:
+    out = Extracted("sec")
+    with_cik = [p for p in partners if p.cik]
+    for partner in partners:
+        if not partner.cik:
+            out.record(partner.partner_id, None, "skipped", error="no CIK given or resolved")
+    if not with_cik:
+        return out
+    client = make_client(settings)
+    report("sec", total=2 * len(with_cik))
+    for partner in with_cik:
+        cik = str(partner.cik)
+        for url, fetch in (
+            (client.submissions_url(cik), client.submissions),
+            (client.companyfacts_url(cik), client.companyfacts),
+        ):
+            _fetch(out, partner.partner_id, cik, url, fetch)
+            report("sec", advance=1)
+    return out
+
+
+def _company_row(parsed: dict[str, Any], response: RawResponse) -> dict[str, Any]:
+    company = dict(parsed["company"])
+    filings = parsed["filings"]
+    annual = [f for f in filings if f["form"] in ANNUAL_FORMS and f["filing_date"]]
+    latest = max(annual, key=lambda f: f["filing_date"], default=None)
+    company.pop("sha256", None)
+    company.update(
+        {
+            "tickers": ",".join(company["tickers"]),
+            "exchanges": ",".join(company["exchanges"]),
+            "former_names": "; ".join(str(n["name"]) for n in parsed["former_names"]),
+            "recent_filings": len(filings),
+            "older_filing_pages": len(parsed["filing_pages"]),
+            "latest_annual_form": latest["form"] if latest else None,
+            "latest_annual_filed": latest["filing_date"] if latest else None,
+            "payload_sha256": response.sha256,
+            "fetched_at": response.fetched_at,
+        }
+    )
+    return company
+
+
+def _fact_rows(facts: list[dict[str, Any]], response: RawResponse) -> list[dict[str, Any]]:
+    rows = []
+    for fact in facts:
+        value = fact["value"]
+        numeric = fact["problem"] is None
+        rows.append(
+            {
+                **{k: v for k, v in fact.items() if k not in ("sha256", "value")},
+                "value": float(value) if numeric else None,
+                "value_text": None if numeric else str(value),
+                "payload_sha256": response.sha256,
+                "fetched_at": response.fetched_at,
+            }
+        )
+    return rows
+
+
+def _metric_rows(facts: list[dict[str, Any]], response: RawResponse) -> list[dict[str, Any]]:
+    return [
+        {
+            **{k: v for k, v in m.items() if k != "sha256"},
+            "value": float(m["value"]),
+            "payload_sha256": response.sha256,
+            "fetched_at": response.fetched_at,
+        }
+        for m in derive_annual_metrics(facts)
+    ]
+
+
+@task(name="parse-sec", cache_policy=NO_CACHE)
+def parse(extracted: Extracted) -> Parsed:
+    parsed = Parsed()
+    for partner_id, response in extracted.responses:
+        if not response.ok:
+            continue
+        try:
+            if "/submissions/" in response.url:
+                result = parse_submissions(response.body, response.url, sha256=response.sha256)
+                parsed.add("raw.sec__companies", [_company_row(result, response)])
+            else:
+                facts = parse_companyfacts(response.body, response.url, sha256=response.sha256)
+                parsed.add("raw.sec__facts", _fact_rows(facts, response))
+                parsed.add("raw.sec__annual_metrics", _metric_rows(facts, response))
+        except (ValueError, KeyError, TypeError) as exc:
+            parsed.problem("sec", partner_id, response, f"{type(exc).__name__}: {exc}")
+    return parsed
+
+
+def offline(base_url: str) -> dict[str, str]:
+    return {
+        "PARTNERDD_SEC_URL": f"{base_url}/sec",
+        "PARTNERDD_SEC_TICKERS_URL": f"{base_url}/sec/files/company_tickers.json",
+        # The replay server is not the SEC: no real contact is needed or sent.
+        CONTACT_ENV: OFFLINE_CONTACT,
+    }
+
+
+SPEC = SourceSpec(
+    name="sec",
+    extract=extract,
+    parse=parse,
+    landing={
+        "raw.sec__companies": "cik",
+        "raw.sec__facts": "cik",
+        "raw.sec__annual_metrics": "cik",
+    },
+    offline=offline,
+    preflight=preflight,
+)

@@ -1,0 +1,249 @@
+"""Partner websites: home page plus typed same-site pages, every fetch outcome kept as a row.
+
+Extract crawls each partner's site through its own SafeFetcher (robots.txt, address guard,
+size/page/redirect caps), sharing one RobotsCache; pages are parsed there only to find links.
+Parse re-reads the stored bytes and yields pages, schema.org organisations, social and feed
+links and capability matches. Offline (demo) runs fetch nothing: no site is bundled.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.config import Settings
+from connectors.http import RawResponse
+from connectors.web.capabilities import Lexicon, load_taxonomy, map_capabilities
+from connectors.web.charset import BadEncoding, decode_body
+from connectors.web.extract import parse_page
+from connectors.web.fetcher import SafeFetcher, web_settings
+from connectors.web.robots import RobotsCache
+from connectors.web.site import SiteCrawl, crawl_site
+from flows.progress import report
+from flows.registry import Partner
+from flows.sources.base import Extracted, Parsed, SourceSpec, provenance
+
+SOURCE = "web"
+OFFLINE_REASON = "offline snapshot has no recorded pages for this site"
+NO_WEBSITE = "no website in the registry"
+FETCH_COLUMNS = (
+    "kind", "url", "final_url", "status", "fetched_at", "content_type", "charset", "bytes",
+    "redirects", "outcome", "reason",
+)  # fmt: skip
+
+
+def is_offline(settings: Settings, source: str) -> bool:
+    """Set by the source's offline() override (PARTNERDD_<SOURCE>_OFFLINE=1) in demo runs."""
+    return bool(settings.sources.get(source, {}).get("offline", False))
+
+
+def skipped_row(partner: Partner, collection_id: str, reason: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "partner_id": partner.partner_id,
+        "collection_id": collection_id,
+        "kind": "site",
+        "page_type": None,
+        "url": partner.website,
+        "final_url": None,
+        "status": None,
+        "fetched_at": now,
+        "content_type": None,
+        "charset": None,
+        "bytes": None,
+        "redirects": 0,
+        "outcome": "skipped",
+        "reason": reason,
+        "source_url": partner.website,
+        "payload_sha256": None,
+    }
+
+
+def _reason(row: dict[str, Any]) -> str | None:
+    """The fetcher leaves the reason empty for a plain HTTP error (e.g. robots.txt 404)."""
+    if row["outcome"] == "ok" or row["reason"]:
+        return str(row["reason"]) or None
+    return f"HTTP {row['status']}" if row["status"] else row["outcome"]
+
+
+def fetch_rows(partner_id: str, collection_id: str, crawl: SiteCrawl) -> list[dict[str, Any]]:
+    rows = []
+    for row in crawl.fetch_rows:
+        rows.append(
+            {
+                "partner_id": partner_id,
+                "collection_id": collection_id,
+                "page_type": crawl.page_types.get(row["url"]) if row["kind"] == "page" else None,
+                **{k: row[k] for k in FETCH_COLUMNS},
+                "reason": _reason(row),
+                "source_url": row["url"],
+                "payload_sha256": row["sha256"],
+            }
+        )
+    return rows
+
+
+def _crawl(
+    partner: Partner, settings: Settings, robots: RobotsCache, taxonomy: Lexicon
+) -> SiteCrawl | BaseException:
+    assert partner.website is not None
+    fetcher = SafeFetcher(settings, source=SOURCE, robots_cache=robots)
+    try:
+        return crawl_site(partner.website, fetcher, taxonomy)
+    except Exception as exc:  # a bug for one site must not lose the other partners
+        return exc
+    finally:
+        fetcher.close()
+
+
+def _record(out: Extracted, partner_id: str, rows: list[dict[str, Any]], crawl: SiteCrawl) -> None:
+    ok = {r.sha256: r for r in crawl.responses if r.ok}
+    for row in rows:
+        if row["kind"] != "page":
+            continue  # robots.txt answers stay in raw.web__fetches (a 404 there is normal)
+        response = ok.get(row["payload_sha256"]) if row["outcome"] == "ok" else None
+        error = None if row["outcome"] == "ok" else row["reason"]
+        out.record(partner_id, row["url"], row["outcome"], response=response, error=error)
+        if response is not None:
+            out.context["pages"].append({**row, "response_index": len(out.responses) - 1})
+
+
+@task(name="extract-web", cache_policy=NO_CACHE)
+def extract(partners: list[Partner], settings: Settings) -> Extracted:
+    out = Extracted(SOURCE, context={"fetches": [], "pages": []})
+    collection_id = uuid.uuid4().hex
+    conf = web_settings(settings, SOURCE).sources[SOURCE]
+    offline = is_offline(settings, SOURCE)
+    todo: list[Partner] = []
+    for partner in partners:
+        reason = NO_WEBSITE if not partner.website else (OFFLINE_REASON if offline else None)
+        if reason:
+            out.context["fetches"].append(skipped_row(partner, collection_id, reason))
+            out.record(partner.partner_id, partner.website, "skipped", error=reason)
+        else:
+            todo.append(partner)
+    report(SOURCE, total=len(todo))
+    robots = RobotsCache(float(conf["robots_max_age_seconds"]))
+    taxonomy = load_taxonomy()
+    # Partners are different hosts, so crawling a few at once keeps every host's rate limit.
+    with ThreadPoolExecutor(max_workers=max(1, int(conf.get("workers", 1)))) as pool:
+        crawls = pool.map(lambda p: (p, _crawl(p, settings, robots, taxonomy)), todo)
+        for partner, crawl in crawls:
+            if isinstance(crawl, BaseException):
+                row = skipped_row(partner, collection_id, f"{type(crawl).__name__}: {crawl}")
+                out.context["fetches"].append({**row, "outcome": "error"})
+                out.record_exception(partner.partner_id, partner.website, crawl)
+            else:
+                rows = fetch_rows(partner.partner_id, collection_id, crawl)
+                out.context["fetches"].extend(rows)
+                _record(out, partner.partner_id, rows, crawl)
+            report(SOURCE, advance=1)
+    return out
+
+
+def _page_rows(
+    partner_id: str, meta: dict[str, Any], page: dict[str, Any], response: RawResponse
+) -> dict[str, list[dict[str, Any]]]:
+    base = {"partner_id": partner_id, "collection_id": meta["collection_id"]}
+    prov = provenance(response)
+    og = page["opengraph"]
+    page_row = {
+        **base,
+        "url": meta["url"],
+        "final_url": response.url,
+        "page_type": meta["page_type"],
+        "status": response.status,
+        "title": page["title"],
+        "meta_description": page["meta_description"],
+        "lang": page["lang"],
+        "canonical_url": page["canonical_url"],
+        "og_site_name": og.get("og:site_name"),
+        "og_title": og.get("og:title"),
+        "og_type": og.get("og:type"),
+        "og_description": og.get("og:description"),
+        "opengraph": json.dumps(og, ensure_ascii=False),
+        **prov,
+    }
+    orgs = [
+        {
+            **base,
+            **{k: v for k, v in org.items() if k not in ("source_url", "id", "same_as")},
+            "org_id": org["id"],
+            "same_as": json.dumps(org["same_as"], ensure_ascii=False),
+            "page_type": meta["page_type"],
+            "org_index": i,
+            **prov,
+        }
+        for i, org in enumerate(page["organizations"])
+    ]
+    links = [
+        {**base, "kind": "social", "platform": s["platform"], "url": s["url"], "title": None,
+         "page_type": meta["page_type"], **prov}
+        for s in page["social_links"]
+    ] + [
+        {**base, "kind": "feed", "platform": f["type"], "url": f["url"], "title": f["title"],
+         "page_type": meta["page_type"], **prov}
+        for f in page["feed_links"]
+    ]  # fmt: skip
+    return {
+        "raw.web__pages": [page_row],
+        "raw.web__organizations": orgs,
+        "raw.web__links": links,
+    }
+
+
+@task(name="parse-web", cache_policy=NO_CACHE)
+def parse(extracted: Extracted) -> Parsed:
+    parsed = Parsed()
+    parsed.add("raw.web__fetches", extracted.context.get("fetches", []))
+    taxonomy = load_taxonomy()
+    for meta in extracted.context.get("pages", []):
+        partner_id, response = extracted.responses[meta["response_index"]]
+        assert partner_id is not None
+        try:
+            text = decode_body(response.body, response.content_type).text
+            page = parse_page(text, response.url, response.sha256)
+        except (BadEncoding, ValueError) as exc:
+            parsed.problem(SOURCE, partner_id, response, f"{type(exc).__name__}: {exc}")
+            continue
+        for table, rows in _page_rows(partner_id, meta, page, response).items():
+            parsed.add(table, rows)
+        capabilities = map_capabilities(page["text"], response.url, taxonomy)
+        parsed.add(
+            "raw.web__capabilities",
+            [
+                {
+                    "partner_id": partner_id,
+                    "collection_id": meta["collection_id"],
+                    **cap,
+                    **provenance(response),
+                }
+                for cap in capabilities
+            ],
+        )
+    return parsed
+
+
+def offline(base_url: str) -> dict[str, str]:
+    return {"PARTNERDD_WEB_OFFLINE": "1"}
+
+
+SPEC = SourceSpec(
+    name=SOURCE,
+    extract=extract,
+    parse=parse,
+    landing={
+        "raw.web__fetches": "partner_id",
+        "raw.web__pages": "partner_id",
+        "raw.web__organizations": "partner_id",
+        "raw.web__links": "partner_id",
+        "raw.web__capabilities": "partner_id",
+    },
+    offline=offline,
+)

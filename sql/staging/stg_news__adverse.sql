@@ -1,0 +1,35 @@
+-- Adverse-media tags (lexicon category and phrase) on each partner's latest news collection.
+with collections as (
+    select distinct
+        partner_id as partner_id,
+        collection_id as collection_id
+    from raw.news__fetches
+),
+
+source as (
+    select a.*
+    from raw.news__adverse as a
+    inner join collections as c
+        on a.partner_id = c.partner_id and a.collection_id = c.collection_id
+),
+
+renamed as (
+    select
+        partner_id as partner_id,
+        collection_id as collection_id,
+        url as url,
+        title as title,
+        published as published_at,
+        category as category,
+        phrase as phrase,
+        lang as lang,
+        matched_text as matched_text,
+        field as field,
+        evidence as evidence,
+        source_url as source_url,
+        payload_sha256 as payload_sha256,
+        fetched_at as fetched_at
+    from source
+)
+
+select * from renamed

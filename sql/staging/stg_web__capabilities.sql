@@ -1,0 +1,34 @@
+-- Capability phrases found on the pages of each partner's latest crawl.
+with crawls as (
+    select distinct
+        partner_id as partner_id,
+        collection_id as collection_id
+    from raw.web__fetches
+),
+
+source as (
+    select k.*
+    from raw.web__capabilities as k
+    inner join crawls as c
+        on k.partner_id = c.partner_id and k.collection_id = c.collection_id
+),
+
+renamed as (
+    select
+        partner_id as partner_id,
+        collection_id as collection_id,
+        capability as capability,
+        label as label,
+        phrase as phrase,
+        lang as lang,
+        matched_text as matched_text,
+        page_url as page_url,
+        evidence as evidence,
+        hits as hits,
+        source_url as source_url,
+        payload_sha256 as payload_sha256,
+        fetched_at as fetched_at
+    from source
+)
+
+select * from renamed

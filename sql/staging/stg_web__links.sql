@@ -1,0 +1,31 @@
+-- Social profiles and declared RSS/Atom feeds on the pages of each partner's latest crawl.
+with crawls as (
+    select distinct
+        partner_id as partner_id,
+        collection_id as collection_id
+    from raw.web__fetches
+),
+
+source as (
+    select l.*
+    from raw.web__links as l
+    inner join crawls as c
+        on l.partner_id = c.partner_id and l.collection_id = c.collection_id
+),
+
+renamed as (
+    select
+        partner_id as partner_id,
+        collection_id as collection_id,
+        kind as kind,
+        platform as platform,
+        url as url,
+        nullif(trim(title), '') as title,
+        page_type as page_type,
+        source_url as source_url,
+        payload_sha256 as payload_sha256,
+        fetched_at as fetched_at
+    from source
+)
+
+select * from renamed
