@@ -15,7 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from connectors.config import ConfigError
 from flows.db import DatabaseMissing, connect_readonly, database_path
+from flows.registry import RegistryFileError
 
 console = Console()
 err = Console(stderr=True)
@@ -213,8 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except DatabaseMissing as exc:
-        err.print(Text(str(exc)))
+    except (DatabaseMissing, ConfigError, RegistryFileError) as exc:
+        err.print(Text(f"{type(exc).__name__}: {exc}", style="red"))
         return 2
     return code
 

@@ -98,3 +98,24 @@ def test_missing_database_is_a_clear_error(
 def test_refresh_without_registry_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["refresh"]) == 2
     assert "--partners" in capsys.readouterr().err
+
+
+def test_live_refresh_without_sec_contact_fails_before_any_fetch(
+    prefect_harness: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from flows.offline import offline_sources
+
+    registry = tmp_path / "partners.csv"
+    registry.write_text("name,country\nSAP SE,DE\n", encoding="utf-8")  # no website: no crawl
+    monkeypatch.delenv("PARTNERDD_SEC_CONTACT", raising=False)
+    with offline_sources() as overrides:  # every URL on loopback, should anything slip through
+        for name, value in overrides.items():
+            if name not in ("PARTNERDD_OFFLINE", "PARTNERDD_SEC_CONTACT"):
+                monkeypatch.setenv(name, value)
+        code = main(["refresh", "--partners", str(registry), "--db", str(tmp_path / "x.duckdb")])
+    assert code == 2
+    assert "PARTNERDD_SEC_CONTACT is required" in capsys.readouterr().err
+    assert not (tmp_path / "x.duckdb").exists()
