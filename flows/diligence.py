@@ -35,6 +35,28 @@ HIT_COLUMNS = [
     "source_url",
 ]
 
+# Column types of marts.partner_sanctions_hits, taken from the staging tables they come from.
+HITS_SCHEMA = """
+    select
+        cast(null as varchar) as partner_id,
+        cast(null as varchar) as hit_key,
+        e.list_name as list,
+        e.entry_id as entry_id,
+        e.entity_type as entity_type,
+        n.name as listed_name,
+        n.name as matched_name,
+        n.name_type as name_type,
+        cast(null as double) as score,
+        cast(null as varchar) as matched_on,
+        cast(null as varchar) as matched_fields,
+        cast(null as varchar) as partner_name_screened,
+        e.programs as programs,
+        e.list_published as list_published,
+        cast(null as double) as threshold,
+        n.source_url as source_url
+    from staging.stg_sanctions__entries as e, staging.stg_sanctions__names as n
+"""
+
 _CANDIDATES = """
     select p.partner_id, 'registry_name' as field, p.name as name
     from staging.stg_registry__partners as p

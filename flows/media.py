@@ -24,6 +24,12 @@ def news_as_of(settings: Settings) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC) + timedelta(days=1)
 
 
+def summary_schema() -> str:
+    """The mart's SQL with the run date as a typed placeholder: gives the column types."""
+    sql = load.model_sql("marts", "partner_media_summary")
+    return sql.replace("$as_of", "cast(null as timestamptz)")
+
+
 def media_summary(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
     sql = load.model_sql("marts", "partner_media_summary")
     return con.execute(sql, {"as_of": news_as_of(context["settings"])}).df()

@@ -31,15 +31,19 @@ class SqlModel:
 
 @dataclass(frozen=True)
 class PythonModel:
+    """`schema`, when given, is a SQL query whose columns type the table (so a column that is
+    empty or all null in one run keeps its type); without it pandas' types are used."""
+
     name: str
     compute: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], pd.DataFrame]
     layer: str = "marts"
+    schema: str | None = None
 
     def build(self, con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
         return self.compute(con, context)
 
     def schema_sql(self) -> str | None:
-        return None
+        return self.schema
 
 
 Model = SqlModel | PythonModel
@@ -77,7 +81,9 @@ MARTS: tuple[Model, ...] = (
     SqlModel("partner_identifiers"),
     SqlModel("partner_financials"),
     SqlModel("partner_ownership"),
-    PythonModel("partner_sanctions_hits", diligence.partner_sanctions_hits),
+    PythonModel(
+        "partner_sanctions_hits", diligence.partner_sanctions_hits, schema=diligence.HITS_SCHEMA
+    ),
     SqlModel("partner_diligence_summary"),
     SqlModel("partner_web_pages"),
     SqlModel("partner_web_profile"),
@@ -85,7 +91,7 @@ MARTS: tuple[Model, ...] = (
     SqlModel("partner_news"),
     SqlModel("partner_adverse_media"),
     SqlModel("partner_news_fetches"),
-    PythonModel("partner_media_summary", media.media_summary),
+    PythonModel("partner_media_summary", media.media_summary, schema=media.summary_schema()),
     SqlModel("partner_profile"),
 )
 
