@@ -77,6 +77,27 @@ class HostRateLimiter:
 RATE_LIMITER = HostRateLimiter()
 
 
+class PoliteRetry(Retry):
+    """urllib3 Retry whose back-off never undercuts the source's rate limit.
+
+    Retries happen inside the adapter, below PoliteSession.request and its rate limiter, so
+    without this a 429 without Retry-After would be retried after 0.5 s even for a host that
+    asks for one request every 5 s. Retry-After, when sent, still wins (urllib3 sleeps for it).
+    """
+
+    def __init__(self, *args: Any, min_backoff: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.min_backoff = min_backoff
+
+    def new(self, **kwargs: Any) -> PoliteRetry:
+        retry = super().new(**kwargs)
+        retry.min_backoff = self.min_backoff
+        return retry
+
+    def get_backoff_time(self) -> float:
+        return max(float(super().get_backoff_time()), self.min_backoff)
+
+
 class PoliteSession(requests.Session):
     """requests.Session with default timeouts, a per-host rate limit and a body size cap."""
 
@@ -157,19 +178,21 @@ def make_session(
     settings = settings or load_settings()
     http = settings.http
     src = settings.sources.get(source, {})
-    retry = Retry(
+    rate = float(src.get("rate_per_second", 0) or 0)
+    retry = PoliteRetry(
         total=int(http["retries"]),
         backoff_factor=float(http["backoff_factor"]),
         status_forcelist=RETRY_STATUSES,
         allowed_methods=frozenset({"GET", "HEAD"}),
         respect_retry_after_header=True,
         raise_on_status=False,
+        min_backoff=1.0 / rate if rate > 0 else 0.0,
     )
     return PoliteSession(
         source,
         user_agent=user_agent or str(http["user_agent"]),
         timeout=(float(http["connect_timeout_seconds"]), float(http["read_timeout_seconds"])),
-        rate_per_second=float(src.get("rate_per_second", 0) or 0),
+        rate_per_second=rate,
         max_response_bytes=int(max_response_bytes or http["max_response_bytes"]),
         retry=retry,
     )

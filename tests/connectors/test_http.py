@@ -1,0 +1,70 @@
+"""The shared session factory against a real loopback server (no mocks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.config import ConfigError, load_settings, require_secret
+from connectors.http import PoliteRetry, ResponseTooLarge, make_session
+from connectors.replay import ReplayServer, Route
+
+
+def _settings(**env: str):  # type: ignore[no-untyped-def]
+    return load_settings({"PARTNERDD_BACKOFF_FACTOR": "0", **env})
+
+
+def test_retries_a_503_honouring_retry_after_then_succeeds() -> None:
+    route = Route(
+        path="/x", body=b"ok", fail_first=2, fail_status=503, fail_headers={"Retry-After": "0"}
+    )
+    with ReplayServer(routes=[route]) as server:
+        response = make_session("test", _settings()).fetch(server.base_url + "/x")
+    assert response.status == 200 and response.body == b"ok"
+    assert len(server.requests) == 3
+
+
+def test_gives_up_after_the_configured_retries_and_returns_the_answer() -> None:
+    route = Route(
+        path="/x", body=b"ok", fail_first=100, fail_status=429, fail_headers={"Retry-After": "0"}
+    )
+    with ReplayServer(routes=[route]) as server:
+        settings = _settings()
+        response = make_session("test", settings).fetch(server.base_url + "/x")
+    assert response.status == 429  # returned as evidence, not raised
+    assert len(server.requests) == int(settings.http["retries"]) + 1
+
+
+def test_declared_oversize_body_is_refused() -> None:
+    route = Route(path="/big", body=b"x" * 2048)
+    with ReplayServer(routes=[route]) as server:
+        session = make_session("test", _settings(), max_response_bytes=1024)
+        with pytest.raises(ResponseTooLarge, match="exceeds cap"):
+            session.fetch(server.base_url + "/big")
+
+
+def test_user_agent_and_timeouts_come_from_config() -> None:
+    with ReplayServer(routes=[Route(path="/x", body=b"ok")]) as server:
+        session = make_session("test", _settings(PARTNERDD_USER_AGENT="partnerdd-test/1"))
+        session.fetch(server.base_url + "/x")
+    assert server.requests[0]["headers"]["User-Agent"] == "partnerdd-test/1"
+    assert session.timeout == (10.0, 60.0)
+
+
+def test_retry_backoff_never_undercuts_the_source_rate_limit() -> None:
+    session = make_session("gdelt", _settings())  # about one request every 5 s
+    retry = session.get_adapter("https://api.gdeltproject.org").max_retries
+    assert isinstance(retry, PoliteRetry)
+    assert retry.get_backoff_time() >= 5.0
+    assert retry.new(total=1).get_backoff_time() >= 5.0  # kept across urllib3's copies
+
+
+def test_env_overrides_and_bad_values() -> None:
+    settings = load_settings({"PARTNERDD_GLEIF_URL": "http://127.0.0.1:1/api/"})
+    assert settings.source_url("gleif") == "http://127.0.0.1:1/api"
+    with pytest.raises(ConfigError, match="PARTNERDD_RETRIES"):
+        load_settings({"PARTNERDD_RETRIES": "many"})
+
+
+def test_missing_secret_fails_loudly_without_echoing_values() -> None:
+    with pytest.raises(ConfigError, match="PARTNERDD_SEC_CONTACT is required"):
+        require_secret("PARTNERDD_SEC_CONTACT", {})
