@@ -7,7 +7,7 @@ same way, so adding a source does not touch the flow.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,10 @@ class Extracted:
     responses: list[tuple[str | None, RawResponse]] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
+
+    def ok_responses(self) -> Iterator[tuple[str | None, RawResponse]]:
+        """(partner_id, response) for the 2xx answers: what a parse step reads."""
+        return ((pid, r) for pid, r in self.responses if r.ok)
 
     def record(
         self,

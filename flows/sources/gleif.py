@@ -43,9 +43,7 @@ def extract(partners: list[Partner], settings: Settings) -> Extracted:
 @task(name="parse-gleif", cache_policy=NO_CACHE)
 def parse(extracted: Extracted) -> Parsed:
     parsed = Parsed()
-    for partner_id, response in extracted.responses:
-        if not response.ok:
-            continue
+    for partner_id, response in extracted.ok_responses():
         try:
             rows: list[dict[str, Any]] = parse_lei_records(response.body)
         except GleifPayloadError as exc:

@@ -71,9 +71,9 @@ def _rows(result: IndexParse) -> tuple[list[dict[str, Any]], ...]:
 @task(name="parse-indices", cache_policy=NO_CACHE)
 def parse(extracted: Extracted) -> Parsed:
     parsed = Parsed()
-    for partner_id, response in extracted.responses:
+    for partner_id, response in extracted.ok_responses():
         name = extracted.context.get(response.sha256)
-        if not response.ok or name is None:
+        if name is None:
             continue
         try:
             result = PARSERS[name](response.body, response.url, response.sha256)

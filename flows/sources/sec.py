@@ -122,9 +122,7 @@ def _metric_rows(facts: list[dict[str, Any]], response: RawResponse) -> list[dic
 @task(name="parse-sec", cache_policy=NO_CACHE)
 def parse(extracted: Extracted) -> Parsed:
     parsed = Parsed()
-    for partner_id, response in extracted.responses:
-        if not response.ok:
-            continue
+    for partner_id, response in extracted.ok_responses():
         try:
             if "/submissions/" in response.url:
                 result = parse_submissions(response.body, response.url, sha256=response.sha256)

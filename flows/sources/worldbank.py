@@ -43,9 +43,7 @@ def _parse_one(response: RawResponse) -> list[dict[str, object]]:
 @task(name="parse-worldbank", cache_policy=NO_CACHE)
 def parse(extracted: Extracted) -> Parsed:
     parsed = Parsed()
-    for partner_id, response in extracted.responses:
-        if not response.ok:
-            continue
+    for partner_id, response in extracted.ok_responses():
         try:
             rows = _parse_one(response)
         except WgiPayloadError as exc:
