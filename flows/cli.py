@@ -146,6 +146,13 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _number(value: float) -> str:
+    """Large amounts in full with separators (revenue), small ones to 4 significant digits."""
+    if value != value:
+        return "NaN"
+    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+
+
 def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -171,7 +178,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     table = Table(*columns)
     for row in rows[: args.limit]:
         table.add_row(
-            *(render_value(v) if not isinstance(v, float) else Text(f"{v:.4g}") for v in row)
+            *(render_value(v) if not isinstance(v, float) else Text(_number(v)) for v in row)
         )
     console.print(table)
     if len(rows) > args.limit:
