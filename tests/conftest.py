@@ -24,3 +24,12 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def table_counts(db: Path, tables: tuple[str, ...]) -> dict[str, int]:
+    """Row count per table, read-only: what an idempotent rerun must leave unchanged."""
+    import duckdb
+
+    query = "select count(*) from {}"  # table names come from the tests' own constants
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {t: con.execute(query.format(t)).fetchone()[0] for t in tables}

@@ -16,6 +16,7 @@ from connectors.replay import ReplayServer
 from flows.offline import SNAPSHOT_DIR, offline_sources, source_overrides
 from flows.refresh import refresh
 from flows.sources import sec
+from tests.conftest import table_counts
 
 # Real companies; ids as published by GLEIF and the SEC. lpa has no recorded submissions file
 # (only its company facts), apple-energy is GLEIF's own sample of an entity with parents,
@@ -57,9 +58,7 @@ MY_TABLES = (
 
 
 def _counts(db: Path) -> dict[str, int]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        query = "select count(*) from {}"
-        return {t: con.execute(query.format(t)).fetchone()[0] for t in MY_TABLES}
+    return table_counts(db, MY_TABLES)
 
 
 @pytest.fixture(scope="module")

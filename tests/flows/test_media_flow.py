@@ -21,6 +21,7 @@ from connectors.replay import ReplayServer, Route
 from flows.offline import offline_sources
 from flows.progress import subscribe
 from flows.refresh import refresh
+from tests.conftest import table_counts
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 HTML = "text/html; charset=utf-8"
@@ -56,9 +57,7 @@ def _feed(name: str) -> bytes:
 
 
 def _counts(db: Path) -> dict[str, int]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        query = "select count(*) from {}"
-        return {t: con.execute(query.format(t)).fetchone()[0] for t in MEDIA_TABLES}
+    return table_counts(db, MEDIA_TABLES)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import pytest
 from flows.db import publishing
 from flows.offline import DEMO_PARTNERS, offline_sources
 from flows.refresh import refresh
+from tests.conftest import table_counts
 
 COUNTED_TABLES = (
     "raw.http_responses",
@@ -30,9 +31,7 @@ COUNTED_TABLES = (
 
 
 def _counts(db: Path) -> dict[str, int]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        query = "select count(*) from {}"
-        return {t: con.execute(query.format(t)).fetchone()[0] for t in COUNTED_TABLES}
+    return table_counts(db, COUNTED_TABLES)
 
 
 @pytest.fixture(scope="module")
