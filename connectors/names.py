@@ -69,10 +69,29 @@ _PHRASES = tuple(
 )
 
 
-def _strip_phrases(text: str) -> str:
-    for phrase in _PHRASES:
-        text = phrase.sub(" ", text)
+def drop_cjk_legal_forms(text: str) -> str:
+    """Remove CJK legal forms (有限公司, 株式会社, ...) before transliteration blurs them."""
+    for form in CJK_LEGAL_FORMS:
+        text = text.replace(form, " ")
     return text
+
+
+def fold_case_and_punctuation(text: str) -> str:
+    """Casefold, '&' -> 'and', punctuation to spaces, single spaces."""
+    text = text.casefold().replace("&", " and ")
+    text = _PUNCT.sub(" ", text.replace(".", ""))
+    return _SPACE.sub(" ", text).strip()
+
+
+def without_legal_forms(text: str) -> list[str]:
+    """Tokens of `text` with legal-form phrases and words removed; all tokens when nothing
+    else would remain (a company called just "Holding AG" keeps its name)."""
+    tokens = text.split(" ") if text else []
+    stripped = text
+    for phrase in _PHRASES:
+        stripped = phrase.sub(" ", stripped)
+    kept = [t for t in _SPACE.sub(" ", stripped).strip().split(" ") if t and t not in LEGAL_FORMS]
+    return kept or tokens
 
 
 @lru_cache(maxsize=65536)
@@ -86,17 +105,9 @@ def normalise_name(name: str, *, drop_legal_forms: bool = True) -> str:
     """
     text = name or ""
     if drop_legal_forms:
-        for form in CJK_LEGAL_FORMS:
-            text = text.replace(form, " ")
-    text = anyascii(text).casefold()
-    text = text.replace("&", " and ")
-    text = _PUNCT.sub(" ", text.replace(".", ""))
-    text = _SPACE.sub(" ", text).strip()
-    tokens = text.split(" ") if text else []
-    if drop_legal_forms:
-        stripped = _SPACE.sub(" ", _strip_phrases(text)).strip()
-        kept = [t for t in stripped.split(" ") if t and t not in LEGAL_FORMS]
-        tokens = kept or tokens
+        text = drop_cjk_legal_forms(text)
+    text = fold_case_and_punctuation(anyascii(text))
+    tokens = without_legal_forms(text) if drop_legal_forms else text.split(" ") if text else []
     return " ".join(t for t in tokens if t)
 
 

@@ -15,7 +15,6 @@ screening ~10 partners against ~20k names compares each with only a few dozen na
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,12 @@ from typing import Any
 from anyascii import anyascii
 from rapidfuzz import fuzz
 
-from connectors.names import CJK_LEGAL_FORMS, LEGAL_FORM_PHRASES, LEGAL_FORMS, normalise_name
+from connectors.names import (
+    drop_cjk_legal_forms,
+    fold_case_and_punctuation,
+    normalise_name,
+    without_legal_forms,
+)
 
 HIT_COLUMNS = (
     "list_name",
@@ -41,13 +45,6 @@ HIT_COLUMNS = (
 NORMALISATIONS = ("case_punctuation", "diacritics", "transliteration", "legal_form", "word_order")
 PREFIX_LEN = 4
 
-_PUNCT = re.compile(r"[^\w\s]")
-_SPACE = re.compile(r"\s+")
-_PHRASES = tuple(
-    re.compile(r"(?:^|\s)" + re.escape(p) + r"(?=\s|$)")
-    for p in sorted(LEGAL_FORM_PHRASES, key=len, reverse=True)
-)
-
 
 def _is_latin(char: str) -> bool:
     return unicodedata.name(char, "").startswith("LATIN") or unicodedata.combining(char) > 0
@@ -62,8 +59,7 @@ def normalise_with(name: str, enabled: frozenset[str]) -> str:
     """
     text = name or ""
     if "legal_form" in enabled:
-        for form in CJK_LEGAL_FORMS:
-            text = text.replace(form, " ")
+        text = drop_cjk_legal_forms(text)
     chars = []
     for char in text:
         if char.isascii():
@@ -74,18 +70,12 @@ def normalise_with(name: str, enabled: frozenset[str]) -> str:
             chars.append(anyascii(char) if "transliteration" in enabled else char)
     text = "".join(chars)
     if "case_punctuation" in enabled:
-        text = text.casefold().replace("&", " and ")
-        text = _PUNCT.sub(" ", text.replace(".", ""))
-    text = _SPACE.sub(" ", text).strip()
-    tokens = text.split(" ") if text else []
+        text = fold_case_and_punctuation(text)
+    text = " ".join(text.split())
     if "legal_form" in enabled:
-        stripped = text
-        for phrase in _PHRASES:
-            stripped = phrase.sub(" ", stripped)
-        kept = [
-            t for t in _SPACE.sub(" ", stripped).strip().split(" ") if t and t not in LEGAL_FORMS
-        ]
-        tokens = kept or tokens
+        tokens = without_legal_forms(text)
+    else:
+        tokens = text.split(" ") if text else []
     return " ".join(t for t in tokens if t)
 
 
