@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -32,7 +32,7 @@ class ResponseTooLarge(requests.RequestException):
 
 @dataclass(frozen=True)
 class RawResponse:
-    """One HTTP exchange as stored in raw.http_responses, before any parsing."""
+    """One HTTP exchange as it arrived, before it is stored (flows/store.py) and parsed."""
 
     source: str
     url: str
@@ -52,6 +52,16 @@ class RawResponse:
     @property
     def content_type(self) -> str:
         return self.headers.get("Content-Type", self.headers.get("content-type", ""))
+
+
+class Answer(Protocol):
+    """What parse code reads of an answer, fresh (RawResponse) or stored (flows' Stored)."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    sha256: str
+    fetched_at: datetime
 
 
 class HostRateLimiter:

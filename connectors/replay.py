@@ -137,7 +137,9 @@ class ReplayServer:
                 ]
             }
         )
-        return 404, {"Content-Type": "application/json"}, error.encode()
+        # The header tells the refresh "not recorded in the snapshot" from a real 404.
+        headers = {"Content-Type": "application/json", "X-Replay-Unrecorded": "1"}
+        return 404, headers, error.encode()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self

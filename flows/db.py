@@ -1,17 +1,23 @@
-"""Where the database lives and how a refresh writes it.
+"""Where the data lives and how a refresh writes it; the one module that knows storage.
 
-Analysts read the *published* file. A refresh works on a private copy and replaces the
-published file atomically (os.replace) only when it finishes, so readers are never blocked
-by DuckDB's single writer and a killed refresh leaves the published file untouched.
+- The *published* database (`data/partnerdd.duckdb`, or --db / $PARTNERDD_DB) is what
+  analysts read: staging, marts, quarantine, ops and the raw answers' metadata, no payload
+  bodies. A refresh never writes it in place: it builds a new file from the analytic tables
+  and `os.replace`s it, so readers are never blocked and a killed refresh leaves it untouched.
+- The *store* next to it (`<name>.store/`) is the writer's: the raw store of payloads and
+  journals (flows/store.py) and `work.duckdb`, the writer database that keeps landing rows,
+  staging, marts and what each was built from between runs. Only one refresh at a time
+  writes it (`writer_lock`: an OS lock, released when its process dies, even by SIGKILL).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
-import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -19,10 +25,18 @@ from connectors.config import PROJECT_ROOT
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "partnerdd.duckdb"
 SQL_DIR = PROJECT_ROOT / "sql"
+PUBLISHED_SCHEMAS = ("staging", "marts", "quarantine", "ops")
+PUBLISHED_RAW = ("raw.partners", "raw.responses")
+# DuckDB's own buffer pool: without a cap it may use 80 % of the machine.
+DEFAULT_MEMORY_LIMIT = "512MB"
 
 
 class DatabaseMissing(FileNotFoundError):
     pass
+
+
+class WriterBusy(RuntimeError):
+    """Another refresh holds the writer lock of this database."""
 
 
 def database_path(
@@ -32,6 +46,10 @@ def database_path(
     env = os.environ if env is None else env
     value = cli_value or env.get("PARTNERDD_DB") or DEFAULT_DB
     return Path(value).expanduser().resolve()
+
+
+def store_path(db_path: Path) -> Path:
+    return db_path.with_name(f"{db_path.stem}.store")
 
 
 def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
@@ -50,24 +68,122 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
+def _configure(con: duckdb.DuckDBPyConnection, store: Path, env: Mapping[str, str]) -> None:
+    limit = env.get("PARTNERDD_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    con.execute("set memory_limit = ?", [limit])
+    con.execute("set temp_directory = ?", [str(store / "tmp")])
+    con.execute("set preserve_insertion_order = false")
+
+
 @contextmanager
-def publishing(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A writable connection to a working copy that replaces `path` on success only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    work = path.with_name(f".{path.name}.building-{os.getpid()}")
-    for leftover in (work, work.with_name(work.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    if path.exists():
-        shutil.copy2(path, work)
-    con = duckdb.connect(str(work))
+def writer_lock(db_path: Path) -> Iterator[Path]:
+    """Hold the store's writer lock for the block; refuse at once when another process
+    holds it (the lock dies with its process, so a killed refresh cannot leave it stuck)."""
+    store = store_path(db_path)
+    store.mkdir(parents=True, exist_ok=True)
+    handle = (store / "writer.lock").open("a+")
     try:
-        apply_schema(con)
-        yield con
-        con.execute("checkpoint")
-        con.close()
-        os.replace(work, path)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise WriterBusy(
+                f"{db_path} is being refreshed by {holder}; try again when it has finished"
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        _clean_debris(db_path, store)
+        yield store
+    finally:
+        handle.close()
+
+
+def _clean_debris(db_path: Path, store: Path) -> None:
+    """Work files a killed refresh left behind (safe: we hold the writer lock)."""
+    for leftover in db_path.parent.glob(f".{db_path.name}.publishing-*"):
+        leftover.unlink(missing_ok=True)
+    tmp = store / "tmp"
+    if tmp.exists():
+        for leftover in tmp.iterdir():
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
+    for partial in store.glob("payloads/*/.*.gz.*"):
+        partial.unlink(missing_ok=True)
+
+
+def open_work(store: Path, env: Mapping[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    """The writer database (call inside writer_lock)."""
+    con = duckdb.connect(str(store / "work.duckdb"))
+    _configure(con, store, os.environ if env is None else env)
+    apply_schema(con)
+    return con
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database() and not temporary "
+        "order by schema_name, table_name"
+    ).fetchall()
+    wanted = set(PUBLISHED_RAW)
+    return [
+        (schema, table)
+        for schema, table in rows
+        if schema in PUBLISHED_SCHEMAS or f"{schema}.{table}" in wanted
+    ]
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection, db_path: Path, views: Mapping[str, str] | None = None
+) -> None:
+    """Copy the analytic tables of the writer database into a new file and swap it in.
+
+    Costs in proportion to the analytic tables; payload bodies never leave the store.
+    `views`: qualified name -> SQL, created in the published file (e.g. source status).
+    """
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    work = db_path.with_name(f".{db_path.name}.publishing-{os.getpid()}")
+    work.unlink(missing_ok=True)
+    con.execute("attach ? as pub", [str(work)])
+    try:
+        for schema in ("raw", *PUBLISHED_SCHEMAS):
+            con.execute(f"create schema pub.{schema}")
+        for schema, table in _tables(con):
+            con.execute(
+                f'create table pub.{schema}."{table}" as select * from {schema}."{table}"'  # noqa: S608 (catalog names)
+            )
     except BaseException:
-        con.close()
+        con.execute("detach pub")
+        work.unlink(missing_ok=True)
+        raise
+    con.execute("detach pub")
+    try:
+        with duckdb.connect(str(work)) as pub:
+            pub.execute(_macros())
+            for name, sql in (views or {}).items():
+                pub.execute(f"create or replace view {name} as {sql}")
+            pub.execute("checkpoint")
+        os.replace(work, db_path)
+    finally:
         work.unlink(missing_ok=True)
         work.with_name(work.name + ".wal").unlink(missing_ok=True)
-        raise
+
+
+def _macros() -> str:
+    """The macros of schema.sql (e.g. lei_check_ok), for analysts of the published file."""
+    text = (SQL_DIR / "raw" / "schema.sql").read_text(encoding="utf-8")
+    start = text.index("create or replace macro")
+    return text[start:]
+
+
+def table_exists(con: Any, qualified: str) -> bool:
+    schema, table = qualified.split(".", 1)
+    row = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ? "
+        "and database_name = current_database()",
+        [schema, table],
+    ).fetchall()
+    return bool(row and row[0][0])

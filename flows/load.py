@@ -1,22 +1,19 @@
 """Database writes for a refresh: raw payloads, landing rows, validated staging and marts.
 
-Every load is idempotent: raw payloads are keyed by (url, sha256), landing tables are
-upserted by their natural key (or replaced for whole-dataset sources), staging, marts and
-quarantine are rebuilt.
+Every load is idempotent: landing tables are upserted by their natural key (or replaced
+for whole-dataset sources); staging, marts and quarantine are replaced by flows/build.py.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from connectors.http import RawResponse
 from flows.db import SQL_DIR
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
@@ -28,33 +25,6 @@ def ident(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"not a plain SQL identifier: {name!r}")
     return name
-
-
-def store_raw(con: duckdb.DuckDBPyConnection, responses: Iterable[RawResponse]) -> int:
-    count = 0
-    for r in responses:
-        con.execute(
-            """
-            insert into raw.http_responses
-                (url, sha256, source, status, headers, body, first_fetched_at, fetched_at)
-            values (?, ?, ?, ?, ?, ?, ?, ?)
-            on conflict (url, sha256) do update
-                set fetched_at = excluded.fetched_at, status = excluded.status,
-                    headers = excluded.headers
-            """,
-            [
-                r.url,
-                r.sha256,
-                r.source,
-                r.status,
-                json.dumps(r.headers),
-                r.body,
-                r.fetched_at,
-                r.fetched_at,
-            ],
-        )
-        count += 1
-    return count
 
 
 def _frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -140,3 +110,9 @@ def model_sql(layer: str, name: str) -> str:
 
 def run_model(con: duckdb.DuckDBPyConnection, layer: str, name: str) -> pd.DataFrame:
     return con.sql(model_sql(layer, name)).df()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """The single value a query returns (None when it returns no row)."""
+    rows = con.execute(sql, list(params)).fetchall()
+    return rows[0][0] if rows else None

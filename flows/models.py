@@ -1,12 +1,16 @@
 """Build order of the validated tables: staging models, then marts.
 
 A mart is either a SQL file (sql/marts/<name>.sql) or a Python function of the open
-connection (for computations SQL does not express well). Each gets validated by
-expectations/<name>.json before it replaces the previous table.
+connection (for computations SQL does not express well). Each gets validated by its
+checks before it replaces the previous table. A model's inputs (the tables it reads) are
+read off its SQL, or off the source of the Python module that computes it; a model is
+rebuilt only when one of them changed.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +19,13 @@ import duckdb
 import pandas as pd
 
 from flows import derived, diligence, load, media
+
+_TABLE_REF = re.compile(r"\b(raw|staging|marts|ops)\.([a-z_][a-z0-9_]*)")
+
+
+def table_refs(text: str) -> tuple[str, ...]:
+    """Qualified tables a piece of SQL (or Python holding SQL) reads."""
+    return tuple(sorted({f"{schema}.{table}" for schema, table in _TABLE_REF.findall(text)}))
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,10 @@ class SqlModel:
     def schema_sql(self) -> str | None:
         return load.model_sql(self.layer, self.name)
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return table_refs(load.model_sql(self.layer, self.name))
+
 
 @dataclass(frozen=True)
 class PythonModel:
@@ -38,12 +53,22 @@ class PythonModel:
     compute: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], pd.DataFrame]
     layer: str = "marts"
     schema: str | None = None
+    reads_sql: str | None = None  # a sql/marts file the function runs, if any
 
     def build(self, con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
         return self.compute(con, context)
 
     def schema_sql(self) -> str | None:
         return self.schema
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        module = inspect.getmodule(self.compute)
+        text = inspect.getsource(module) if module is not None else ""
+        if self.reads_sql:
+            text += load.model_sql(self.layer, self.reads_sql)
+        own = f"{self.layer}.{self.name}"
+        return tuple(t for t in table_refs(text) if t != own)
 
 
 Model = SqlModel | PythonModel
@@ -91,7 +116,12 @@ MARTS: tuple[Model, ...] = (
     SqlModel("partner_news"),
     SqlModel("partner_adverse_media"),
     SqlModel("partner_news_fetches"),
-    PythonModel("partner_media_summary", media.media_summary, schema=media.summary_schema()),
+    PythonModel(
+        "partner_media_summary",
+        media.media_summary,
+        schema=media.summary_schema(),
+        reads_sql="partner_media_summary",
+    ),
     SqlModel("partner_profile"),
 )
 

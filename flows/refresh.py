@@ -1,60 +1,67 @@
-"""The refresh flow: registry -> extract -> raw -> parse -> validate -> staging/marts."""
+"""The refresh flow: registry -> extract (streamed to the raw store) -> parse from raw ->
+incremental staging and marts -> publish.
+
+Run status: `ok` (or `ok_with_warnings` when rows were quarantined or a bound warned),
+`partial` (a source failed, a table kept its previous rows, or registry rows were
+rejected: `summary["partial"]` says which and why) or `failed` (the registry itself
+failed validation; nothing is published).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
-from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 from prefect import flow, get_run_logger
 
-from connectors.config import PROJECT_ROOT, load_settings
-from flows import load, models
-from flows.db import database_path, publishing
+from connectors.config import PROJECT_ROOT, Settings, load_settings
+from flows import build, landing, load, models
+from flows.db import database_path, open_work, publish, writer_lock
 from flows.home import load_home
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
-from flows.resolution import resolve_identifiers
 from flows.sources import SOURCES
-from flows.sources.base import Extracted, Parsed
+from flows.sources.base import Extracted, SourceSpec
+from flows.sources.resolution import resolved_partners
+from flows.store import RawStore
 
 DEFAULT_REPORTS = PROJECT_ROOT / "reports" / "data_docs"
-
-
-def _registry_frame(partners: list[Partner], path: Path, at: datetime) -> pd.DataFrame:
-    columns = [
-        "partner_id",
-        "name",
-        "country_iso3",
-        "country_iso2",
-        "website",
-        "lei",
-        "cik",
-        "line",
-    ]
-    frame = pd.DataFrame([p.as_row() for p in partners], columns=columns)
-    return frame.assign(registry_path=str(path), loaded_at=at)
+REGISTRY_MODEL = "stg_registry__partners"
+_REGISTRY_COLUMNS = [
+    "partner_id", "name", "country_iso3", "country_iso2", "website", "lei", "cik", "line",
+]  # fmt: skip
 
 
 def _write_registry(
-    con: Any,
+    con: duckdb.DuckDBPyConnection,
     run_id: str,
     path: Path,
     partners: list[Partner],
     issues: list[RegistryIssue],
     at: datetime,
 ) -> None:
+    """raw.partners is the registry as read this run; its version moves only when its
+    content did, so an unchanged registry rebuilds nothing downstream."""
+    frame = pd.DataFrame([p.as_row() for p in partners], columns=_REGISTRY_COLUMNS)
+    digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+    before = load.scalar(
+        con, "select inputs from ops.table_state where table_name = 'raw.partners'"
+    )
+    con.execute("begin transaction")
     con.execute("delete from raw.partners")
     if partners:
         load.upsert(
             con,
             "raw.partners",
-            _registry_frame(partners, path, at).to_dict("records"),
+            frame.assign(registry_path=str(path), loaded_at=at).to_dict("records"),
             key="partner_id",
         )
     con.execute("delete from quarantine.partner_registry")
@@ -63,82 +70,151 @@ def _write_registry(
             "insert into quarantine.partner_registry values (?, ?, ?, ?, ?, ?, ?)",
             [run_id, at, str(path), issue.line, issue.column, issue.value, issue.message],
         )
-
-
-def _write_log(con: Any, run_id: str, rows: list[dict[str, Any]], at: datetime) -> None:
-    for row in rows:
+    if before != json.dumps(digest):
+        landing.bump_version(con, "raw.partners", run_id)
         con.execute(
-            """insert into ops.fetch_log (run_id, source, partner_id, url, status, outcome,
-                   error, payload_sha256, occurred_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                run_id,
-                row["source"],
-                row.get("partner_id"),
-                row.get("url"),
-                row.get("status"),
-                row["outcome"],
-                row.get("error"),
-                row.get("payload_sha256"),
-                at,
-            ],
+            "update ops.table_state set inputs = ? where table_name = 'raw.partners'",
+            [json.dumps(digest)],
         )
+    con.execute("commit")
 
 
-def _table_report(result: Any, loaded: int) -> dict[str, Any]:
+def _params(partners: list[Partner]) -> dict[str, Any]:
+    """Run parameters the row-count bounds of the checks scale with."""
     return {
-        "rows_in": result.rows_in,
-        "loaded": loaded,
-        "quarantined": len(result.quarantined),
-        "failures": result.failures,
-        "warnings": result.warnings,
+        "partners": len(partners),
+        "partners_with_lei": sum(1 for p in partners if p.lei),
+        "partners_with_cik": sum(1 for p in partners if p.cik),
+        "partners_with_website": sum(1 for p in partners if p.website),
+        "current_year": datetime.now(UTC).year,
     }
 
 
-def _validate_and_build(
-    con: Any, validator: Any, run_id: str, at: datetime, context: dict[str, Any]
-) -> dict[str, Any]:
-    """Validate every staging batch; load staging and marts in one transaction unless a
-    table-level expectation fails, in which case the previous tables stay in place."""
-    tables: dict[str, Any] = {}
-    staged = {}
-    for model in models.STAGING:
-        staged[model.name] = validator.validate(model.name, model.build(con, context))
-        report("validate", advance=1)
-    failures = {n: r.failures for n, r in staged.items() if r.stops_load}
-    for name, result in staged.items():
-        tables[name] = _table_report(result, 0 if failures else len(result.passed))
-    if failures:
-        return {"status": "validation_failed", "tables": tables, "failures": failures}
-    con.execute("begin transaction")
-    try:
-        schemas = {m.name: m.schema_sql() for m in models.STAGING}
-        for name, result in staged.items():
-            load.replace_table(con, f"staging.{name}", result.passed, schemas[name])
-            load.write_quarantine(con, name, run_id, at, result.quarantined)
-        for model in models.MARTS:
-            mart = validator.validate(model.name, model.build(con, context))
-            tables[model.name] = _table_report(mart, len(mart.passed))
-            report("validate", advance=1)
-            if mart.stops_load:
-                con.execute("rollback")
-                for staged_name in staged:
-                    tables[staged_name]["loaded"] = 0
-                return {
-                    "status": "validation_failed",
-                    "tables": tables,
-                    "failures": {model.name: mart.failures},
-                }
-            load.replace_table(con, f"marts.{model.name}", mart.passed, model.schema_sql())
-            load.write_quarantine(con, model.name, run_id, at, mart.quarantined)
-        for name in models.VIEWS:
-            view = load.ident(f"marts.{name}")
-            con.execute(f"create or replace view {view} as {load.model_sql('marts', name)}")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    warned = any(t["warnings"] or t["quarantined"] for t in tables.values())
-    return {"status": "ok_with_warnings" if warned else "ok", "tables": tables}
+def _source_failures(
+    con: duckdb.DuckDBPyConnection, run_id: str, raised: dict[str, str]
+) -> dict[str, str]:
+    """Sources that failed as a whole this run: the extract raised, or every attempt that
+    was made failed (a partner's single 404 is that partner's problem, not the source's)."""
+    failed = dict(raised)
+    rows = con.execute(
+        """
+        select source,
+               count(*) filter (where outcome = 'ok') as ok,
+               count(*) filter (where outcome in ('http_error', 'failed', 'parse_error')) as bad,
+               string_agg(distinct coalesce(error, outcome), '; ') filter
+                   (where outcome in ('http_error', 'failed', 'parse_error')) as why
+        from ops.fetch_log where run_id = ? group by source
+        """,
+        [run_id],
+    ).fetchall()
+    for source, ok, bad, why in rows:
+        if source not in failed and bad and not ok:
+            failed[source] = str(why)[:300]
+    return failed
+
+
+def _extract_phase(
+    specs: list[SourceSpec],
+    partners: list[Partner],
+    settings: Settings,
+    store: RawStore,
+    con: duckdb.DuckDBPyConnection,
+    reader: landing.JournalReader,
+    run_id: str,
+    raised: dict[str, str],
+) -> dict[str, landing.LandingResult]:
+    """Extract the phase's sources side by side; land each as soon as its extract ends."""
+    futures = {
+        spec.name: spec.extract.submit(partners, settings, Extracted(spec.name, store))
+        for spec in specs
+    }
+    results = {}
+    for spec in specs:
+        try:
+            futures[spec.name].result()
+        except Exception as exc:  # anything at all: this source fails alone
+            raised[spec.name] = f"{type(exc).__name__}: {exc}"
+            store.log({"source": spec.name, "outcome": "failed", "error": raised[spec.name]})
+        landing.ingest(con, reader.new_entries())
+        if spec.name in raised:
+            continue
+        report(f"parse {spec.name}", total=None)
+        results[spec.name] = landing.parse_pending(
+            con, store, spec, settings, run_id,
+            on_group=lambda name=spec.name: report(f"parse {name}", advance=1),
+        )  # fmt: skip
+    return results
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    validator: Any,
+    run_id: str,
+    context: dict[str, Any],
+    params: dict[str, Any],
+    names: tuple[str, ...] | None = None,
+) -> dict[str, build.ModelOutcome]:
+    fingerprint = build.config_fingerprint(context["env"])
+    outcomes: dict[str, build.ModelOutcome] = {}
+    todo = [m for m in (*models.STAGING, *models.MARTS) if names is None or m.name in names]
+    report("build", total=len(todo))
+    for model in todo:
+        try:
+            outcome = build.build_model(con, validator, model, context, params, run_id, fingerprint)
+        except Exception as exc:  # a model's bug keeps its previous table, the rest builds
+            outcome = build.ModelOutcome(
+                model.name, "kept_previous", failures=[f"{type(exc).__name__}: {exc}"]
+            )
+        outcomes[model.name] = outcome
+        report("build", advance=1)
+    build.drop_temp(con)
+    return outcomes
+
+
+def _views() -> dict[str, str]:
+    return {f"marts.{name}": load.model_sql("marts", name) for name in models.VIEWS}
+
+
+def _status(
+    issues: list[RegistryIssue],
+    failed_sources: dict[str, str],
+    outcomes: dict[str, build.ModelOutcome],
+) -> tuple[str, list[str]]:
+    partial = [f"source {name} failed: {why}" for name, why in sorted(failed_sources.items())]
+    partial += [
+        f"table {name} kept its previous rows: {'; '.join(o.failures)}"
+        for name, o in outcomes.items()
+        if o.status == "kept_previous"
+    ]
+    if issues:
+        partial.append(f"{len(issues)} registry row(s) rejected (see quarantine.partner_registry)")
+    if partial:
+        return "partial", partial
+    warned = any(o.quarantined or o.warnings for o in outcomes.values())
+    return ("ok_with_warnings" if warned else "ok"), []
+
+
+def _fetch_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    cursor = con.execute(
+        """
+        select source, kind, partner_id, url, status, outcome, error
+        from ops.fetch_log
+        where run_id = ? and outcome not in ('ok', 'skipped', 'not_recorded')
+        order by source, partner_id, occurred_at
+        """,
+        [run_id],
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _outcome_counts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    rows = con.execute(
+        "select source || ':' || outcome, count(*) from ops.fetch_log where run_id = ? "
+        "group by 1 order by 1",
+        [run_id],
+    ).fetchall()
+    return {k: int(n) for k, n in rows}
 
 
 @flow(name="partnerdd-refresh", log_prints=True)
@@ -158,63 +234,89 @@ def refresh(
     started = datetime.now(UTC)
     db_path = database_path(db)
     registry_path = Path(partners_file).resolve()
-    partners, issues = read_registry(registry_path)
+    partners, issues = read_registry(registry_path)  # an unreadable file changes nothing
     report("registry", advance=1, total=1)
     for issue in issues:
         logger.warning("registry %s: %s", registry_path.name, issue)
     logger.info("run %s: %d partners, %d registry issues", run_id, len(partners), len(issues))
-
     for spec in SOURCES:
         spec.preflight(settings, env, offline)
-    # Entity resolution first: the extracts use the given or resolved LEIs and CIKs.
-    resolved, identifiers, resolution = resolve_identifiers(partners, settings)
-    futures = [spec.extract.submit(resolved, settings) for spec in SOURCES]
-    extracted: list[Extracted] = [future.result() for future in futures]
 
     from flows.validate import Validator  # Great Expectations import is slow; only here
 
-    validator = Validator(Path(reports_dir) if reports_dir else DEFAULT_REPORTS)
-    with publishing(db_path) as con:
-        con.execute(
-            "insert into ops.runs (run_id, started_at, status, partners) "
-            "values (?, ?, 'running', ?)",
-            [run_id, started, len(partners)],
-        )
-        _write_registry(con, run_id, registry_path, partners, issues, started)
-        fetched = [resolution, *extracted]
-        stored = load.store_raw(con, (r for e in fetched for _, r in e.responses))
-        logs = [row for e in fetched for row in e.log]
-
-        parsed: list[Parsed] = [spec.parse(e) for spec, e in zip(SOURCES, extracted, strict=True)]
-        logs += [problem for p in parsed for problem in p.problems]
-        _write_log(con, run_id, logs, started)
-        load.upsert(con, "raw.resolution__identifiers", identifiers, key="partner_id")
-        for spec, result in zip(SOURCES, parsed, strict=True):
-            for table, key in spec.landing.items():
-                load.upsert(con, table, result.tables.get(table, []), key=key)
-        report("load", advance=1, total=1)
-
-        report("validate", total=len(models.STAGING) + len(models.MARTS))
-        context = {"settings": settings, "env": env, "home": home, "run_id": run_id}
-        outcome = _validate_and_build(con, validator, run_id, started, context)
-        outcome_counts = Counter(f"{row['source']}:{row['outcome']}" for row in logs)
-        summary = {
-            "run_id": run_id,
-            "status": outcome["status"],
-            "database": str(db_path),
-            "partners": len(partners),
-            "registry_issues": [str(i) for i in issues],
-            "raw_responses": stored,
-            "fetch_outcomes": dict(sorted(outcome_counts.items())),
-            "fetch_problems": [row for row in logs if row["outcome"] not in ("ok", "skipped")],
-            "tables": outcome["tables"],
-            "failures": outcome.get("failures", {}),
-            "data_docs": str(Path(reports_dir) if reports_dir else DEFAULT_REPORTS),
-        }
-        con.execute(
-            "update ops.runs set finished_at = ?, status = ?, summary = ? where run_id = ?",
-            [datetime.now(UTC), summary["status"], json.dumps(summary, default=str), run_id],
-        )
-    report("publish", advance=1, total=1)
+    docs = Path(reports_dir) if reports_dir else DEFAULT_REPORTS
+    validator = Validator(docs)
+    with writer_lock(db_path) as store_root:
+        store = RawStore(store_root)
+        con = open_work(store_root, env)
+        try:
+            recovered = landing.ingest_earlier_journals(con, store, run_id)
+            store.begin(run_id)
+            con.execute(
+                "insert into ops.runs (run_id, started_at, status, partners) "
+                "values (?, ?, 'running', ?)",
+                [run_id, started, len(partners)],
+            )
+            _write_registry(con, run_id, registry_path, partners, issues, started)
+            context = {"settings": settings, "env": env, "home": home, "run_id": run_id}
+            outcomes = _build(con, validator, run_id, context, _params(partners), (REGISTRY_MODEL,))
+            summary: dict[str, Any] = {
+                "run_id": run_id,
+                "database": str(db_path),
+                "partners": len(partners),
+                "registry_issues": [str(i) for i in issues],
+                "recovered_responses": recovered,
+                "data_docs": str(docs),
+            }
+            if outcomes[REGISTRY_MODEL].status == "kept_previous":
+                summary.update(status="failed", partial=[], fetch_outcomes={}, fetch_problems=[])
+                summary["tables"] = {k: o.report() for k, o in outcomes.items()}
+                summary["failures"] = {REGISTRY_MODEL: outcomes[REGISTRY_MODEL].failures}
+                _finish(con, run_id, summary)
+                return summary
+            reader = landing.JournalReader(store.journals / f"{run_id}.jsonl")
+            raised: dict[str, str] = {}
+            current = partners
+            for phase in sorted({s.phase for s in SOURCES}):
+                specs = [s for s in SOURCES if s.phase == phase]
+                _extract_phase(specs, current, settings, store, con, reader, run_id, raised)
+                current = resolved_partners(con, partners)
+            failed_sources = _source_failures(con, run_id, raised)
+            rest = tuple(
+                m.name for m in (*models.STAGING, *models.MARTS) if m.name != REGISTRY_MODEL
+            )
+            outcomes.update(_build(con, validator, run_id, context, _params(current), rest))
+            status, partial = _status(issues, failed_sources, outcomes)
+            summary.update(
+                status=status,
+                partial=partial,
+                raw_responses=load.scalar(
+                    con, "select count(*) from raw.responses where run_id = ?", [run_id]
+                ),
+                fetch_outcomes=_outcome_counts(con, run_id),
+                fetch_problems=_fetch_problems(con, run_id),
+                tables={k: o.report() for k, o in outcomes.items()},
+                failures={k: o.failures for k, o in outcomes.items() if o.failures},
+            )
+            _finish(con, run_id, summary)
+            store.close()
+            con.execute("insert or replace into ops.journals values (?, ?)", [run_id, started])
+            report("publish", total=1)
+            publish(con, db_path, _views())
+            store.retire(store.journals / f"{run_id}.jsonl")
+            report("publish", advance=1)
+        finally:
+            store.close()
+            con.close()
+    validator_finish = getattr(validator, "finish", None)
+    if callable(validator_finish):
+        validator_finish()
     logger.info("run %s finished: %s", run_id, summary["status"])
     return summary
+
+
+def _finish(con: duckdb.DuckDBPyConnection, run_id: str, summary: Mapping[str, Any]) -> None:
+    con.execute(
+        "update ops.runs set finished_at = ?, status = ?, summary = ? where run_id = ?",
+        [datetime.now(UTC), summary["status"], json.dumps(summary, default=str), run_id],
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
-from connectors.http import PoliteSession, RawResponse, make_session
+from connectors.http import Answer, PoliteSession, RawResponse, make_session
 
 SOURCE = "sanctions"
 
@@ -25,7 +25,7 @@ def fetch_lists(session: PoliteSession, urls: Mapping[str, str]) -> dict[str, Ra
     return {key: fetch_list(session, url) for key, url in urls.items()}
 
 
-def ofac_list_published(response: RawResponse, configured: str | None = None) -> tuple[str, str]:
+def ofac_list_published(response: Answer, configured: str | None = None) -> tuple[str, str]:
     """(publication date YYYY-MM-DD, basis) for an OFAC CSV, which carries no date itself.
 
     Order: the date pinned in config ('config'), else the response's Last-Modified header

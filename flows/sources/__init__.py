@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from flows.sources import gleif, gleif_ownership, indices, news, sanctions, sec, web, worldbank
+from flows.sources import (
+    gleif,
+    gleif_ownership,
+    indices,
+    news,
+    resolution,
+    sanctions,
+    sec,
+    web,
+    worldbank,
+)
 from flows.sources.base import SourceSpec
 
 SOURCES: list[SourceSpec] = [
+    resolution.SPEC,
     gleif.SPEC,
     worldbank.SPEC,
     indices.SPEC,

@@ -14,12 +14,13 @@ from connectors.gleif.ownership import GleifOwnershipError, parse_other_names
 from connectors.gleif.parse import GleifPayloadError, parse_lei_records
 from flows.progress import report
 from flows.registry import Partner
-from flows.sources.base import Extracted, Parsed, SourceSpec, provenance
+from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, provenance
+
+KIND = "lei_record"
 
 
 @task(name="extract-gleif", cache_policy=NO_CACHE)
-def extract(partners: list[Partner], settings: Settings) -> Extracted:
-    out = Extracted("gleif")
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     client = GleifClient.from_settings(settings)
     report("gleif", total=sum(1 for p in partners if p.lei))
     for partner in partners:
@@ -33,17 +34,15 @@ def extract(partners: list[Partner], settings: Settings) -> Extracted:
             continue
         url = f"{client.base_url}/lei-records/{partner.lei}"
         try:
-            out.record_response(partner.partner_id, client.lei_record(partner.lei))
+            out.record_response(partner.partner_id, client.lei_record(partner.lei), kind=KIND)
         except requests.RequestException as exc:
-            out.record_exception(partner.partner_id, url, exc)
+            out.record_exception(partner.partner_id, url, exc, kind=KIND)
         report("gleif", advance=1)
-    return out
 
 
-@task(name="parse-gleif", cache_policy=NO_CACHE)
-def parse(extracted: Extracted) -> Parsed:
+def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
-    for partner_id, response in extracted.ok_responses():
+    for partner_id, response in batch.ok_responses():
         try:
             rows: list[dict[str, Any]] = parse_lei_records(response.body)
         except GleifPayloadError as exc:
@@ -71,5 +70,6 @@ SPEC = SourceSpec(
     extract=extract,
     parse=parse,
     landing={"raw.gleif__lei_records": "lei", "raw.gleif__other_names": "lei"},
+    kinds=(KIND,),
     offline=offline,
 )

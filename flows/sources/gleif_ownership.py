@@ -10,74 +10,89 @@ becomes a fact.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-import requests
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
 from connectors.gleif import ownership as gl
-from connectors.http import PoliteSession, RawResponse, make_session
+from connectors.http import PoliteSession, make_session
 from flows.progress import report
 from flows.registry import Partner
-from flows.sources.base import Extracted, Parsed, SourceSpec
+from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
 
 SOURCE = "gleif_ownership"
+CHILDREN = "children_page"
+# relation -> (relationship, reporting exception, parent record): fetchers and kinds
 _LEVELS = {
-    "direct_parent": (
-        gl.fetch_direct_parent_relationship,
-        gl.fetch_direct_parent_reporting_exception,
-        gl.fetch_direct_parent,
-    ),
-    "ultimate_parent": (
-        gl.fetch_ultimate_parent_relationship,
-        gl.fetch_ultimate_parent_reporting_exception,
-        gl.fetch_ultimate_parent,
-    ),
+    relation: (
+        getattr(gl, f"fetch_{relation}_relationship"),
+        getattr(gl, f"fetch_{relation}_reporting_exception"),
+        getattr(gl, f"fetch_{relation}"),
+    )
+    for relation in gl.RELATIONS
 }
-_ENDPOINT = re.compile(r"/lei-records/([0-9A-Za-z]{20})/([a-z-]+)")
+KINDS = tuple(
+    f"{relation}_{part}"
+    for relation in gl.RELATIONS
+    for part in ("relationship", "exception", "record")
+) + (CHILDREN,)
 
 
 def _level(
     session: PoliteSession, base_url: str, lei: str, relation: str, partner_id: str, out: Extracted
 ) -> None:
     fetch_relationship, fetch_exception, fetch_parent = _LEVELS[relation]
+    meta = {"lei": lei, "relation": relation}
     relationship = fetch_relationship(session, base_url, lei)
     if relationship.status == 404:
-        out.record(
-            partner_id,
-            None,
-            "ok",
-            response=relationship,
-            error="404: no relationship reported; asking the reporting-exception endpoint",
+        note = "404: no relationship reported; asking the reporting-exception endpoint"
+        out.record_response(
+            partner_id, relationship, kind=f"{relation}_relationship", meta=meta, note=note
         )
-        out.record_response(partner_id, fetch_exception(session, base_url, lei))
+        out.record_response(
+            partner_id, fetch_exception(session, base_url, lei), kind=f"{relation}_exception",
+            meta=meta,
+        )  # fmt: skip
         return
-    out.record_response(partner_id, relationship)
+    out.record_response(partner_id, relationship, kind=f"{relation}_relationship", meta=meta)
     if relationship.ok:
-        out.record_response(partner_id, fetch_parent(session, base_url, lei))
+        parent = fetch_parent(session, base_url, lei)
+        out.record_response(partner_id, parent, kind=f"{relation}_record", meta=meta)
 
 
 def _children(
     session: PoliteSession, base_url: str, lei: str, max_pages: int, partner_id: str, out: Extracted
 ) -> None:
-    pages = gl.fetch_direct_children(session, base_url, lei, max_pages=max_pages)
-    for page in pages:
-        out.record_response(partner_id, page)
-    if gl.children_truncated(pages):
+    """Pages are stored one by one as they arrive; a page that cannot be read stops the
+    paging of this partner only (its parse step reports why)."""
+    url = f"{base_url}/lei-records/{lei}/direct-children"
+    params: dict[str, str] | None = {
+        "page[size]": str(gl.DEFAULT_CHILDREN_PAGE_SIZE),
+        "page[number]": "1",
+    }
+    pages = 0
+    while params is not None and pages < max_pages:
+        page = session.fetch(url, params=params, headers=gl.JSONAPI_HEADERS)
+        pages += 1
+        out.record_response(partner_id, page, kind=CHILDREN, meta={"lei": lei, "page": pages})
+        if not page.ok:
+            return
+        try:
+            params = gl.next_page_params(page.body)
+        except gl.GleifOwnershipError as exc:
+            out.record(partner_id, page.url, "parse_error", kind=CHILDREN, error=str(exc))
+            return
+    if params is not None:
         out.record(
-            partner_id,
-            pages[-1].url,
-            "skipped",
+            partner_id, url, "skipped", kind=CHILDREN,
             error=f"children paging stopped at max_children_pages={max_pages}",
-        )
+        )  # fmt: skip
 
 
 @task(name="extract-gleif-ownership", cache_policy=NO_CACHE)
-def extract(partners: list[Partner], settings: Settings) -> Extracted:
-    out = Extracted(SOURCE)
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     session = make_session("gleif", settings)
     base_url = settings.source_url("gleif")
     max_pages = int(settings.sources.get(SOURCE, {}).get("max_children_pages", 5))
@@ -94,13 +109,12 @@ def extract(partners: list[Partner], settings: Settings) -> Extracted:
             for relation in gl.RELATIONS:
                 _level(session, base_url, partner.lei, relation, partner.partner_id, out)
             _children(session, base_url, partner.lei, max_pages, partner.partner_id, out)
-        except requests.RequestException as exc:
+        except Exception as exc:  # one partner's failure is its own row, the rest go on
             out.record_exception(partner.partner_id, f"{base_url}/lei-records/{partner.lei}", exc)
         report(SOURCE, advance=1)
-    return out
 
 
-def _meta(response: RawResponse) -> dict[str, Any]:
+def _meta(response: Stored) -> dict[str, Any]:
     return {"payload_sha256": response.sha256, "fetched_at": response.fetched_at}
 
 
@@ -109,54 +123,44 @@ def _children_total(body: bytes) -> int | None:
     return int(total) if isinstance(total, int) else None
 
 
-def _parse_one(
-    parsed: Parsed,
-    endpoint: str,
-    lei: str,
-    response: RawResponse,
-    names: dict[tuple[str, str], Any],
-) -> None:
-    if endpoint.endswith("-parent-relationship"):
-        relation = endpoint.removesuffix("-relationship").replace("-", "_")
-        rows = gl.parse_parent_relationship(response.body, response.url, names.get((lei, relation)))
-    elif endpoint.endswith("-parent-reporting-exception"):
-        rows = gl.parse_reporting_exception(response.body, response.url)
-    elif endpoint == "direct-children":
-        total = _children_total(response.body)
-        children = gl.parse_direct_children(response.body, lei, response.url)
+def _drop_sha(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "sha256"}
+
+
+def _parse_one(parsed: Parsed, response: Stored, names: dict[str, Any]) -> None:
+    lei = str(response.meta["lei"])
+    relation = str(response.meta.get("relation", ""))
+    if response.kind == CHILDREN:
+        body = response.body
+        total = _children_total(body)
+        children = gl.parse_direct_children(body, lei, response.url)
         parsed.add(
             "raw.gleif__children",
             [{**_drop_sha(c), "children_total": total, **_meta(response)} for c in children],
         )
         return
+    if response.kind.endswith("_relationship"):
+        rows = gl.parse_parent_relationship(response.body, response.url, names.get(relation))
+    elif response.kind.endswith("_exception"):
+        rows = gl.parse_reporting_exception(response.body, response.url)
     else:
         return  # the parents' own records were read for their names already
     parsed.add("raw.gleif__ownership", [{**_drop_sha(r), **_meta(response)} for r in rows])
 
 
-def _drop_sha(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k != "sha256"}
-
-
-@task(name="parse-gleif-ownership", cache_policy=NO_CACHE)
-def parse(extracted: Extracted) -> Parsed:
+def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
-    ok: list[tuple[str | None, str, str, RawResponse]] = []
-    for partner_id, response in extracted.responses:
-        match = _ENDPOINT.search(response.url)
-        if response.ok and match:
-            ok.append((partner_id, match.group(1).upper(), match.group(2), response))
-    names: dict[tuple[str, str], Any] = {}
-    for partner_id, lei, endpoint, response in ok:
-        if endpoint in ("direct-parent", "ultimate-parent"):
+    ok = [(pid, r) for pid, r in batch.ok_responses()]
+    names: dict[str, Any] = {}
+    for partner_id, response in ok:
+        if response.kind.endswith("_record"):
             try:
-                parent_name = gl.parse_lei_record_name(response.body)[1]
-                names[(lei, endpoint.replace("-", "_"))] = parent_name
+                names[str(response.meta["relation"])] = gl.parse_lei_record_name(response.body)[1]
             except gl.GleifOwnershipError as exc:
                 parsed.problem(SOURCE, partner_id, response, str(exc))
-    for partner_id, lei, endpoint, response in ok:
+    for partner_id, response in ok:
         try:
-            _parse_one(parsed, endpoint, lei, response, names)
+            _parse_one(parsed, response, names)
         except (gl.GleifOwnershipError, ValueError) as exc:
             parsed.problem(SOURCE, partner_id, response, str(exc))
     return parsed
@@ -171,5 +175,6 @@ SPEC = SourceSpec(
     extract=extract,
     parse=parse,
     landing={"raw.gleif__ownership": "child_lei", "raw.gleif__children": "parent_lei"},
+    kinds=KINDS,
     offline=offline,
 )

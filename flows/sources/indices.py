@@ -20,7 +20,7 @@ from connectors.indices.heritage import ip_protection_rows, parse_heritage
 from connectors.indices.hofstede import parse_hofstede
 from flows.progress import report
 from flows.registry import Partner
-from flows.sources.base import Extracted, Parsed, SourceSpec
+from flows.sources.base import Batch, Extracted, Parsed, SourceSpec
 
 PARSERS: dict[str, Callable[[bytes, str, str], IndexParse]] = {
     "cpi": parse_cpi,
@@ -37,27 +37,28 @@ UNBUNDLED_REASON = (
 
 
 @task(name="extract-indices", cache_policy=NO_CACHE)
-def extract(partners: list[Partner], settings: Settings) -> Extracted:
-    out = Extracted("indices")
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     unbundled = set(filter(None, settings.source("indices").get("offline_skip", "").split(",")))
     report("indices", total=len(INDEX_SOURCES))
     for name in INDEX_SOURCES:
         url = index_url(name, settings)
         if name in unbundled:
-            out.record(None, url, "skipped", error=f"{name}: {UNBUNDLED_REASON}")
+            out.record(None, url, "skipped", kind=name, error=f"{name}: {UNBUNDLED_REASON}")
         else:
             session = make_session(name, settings)
             try:
-                response = out.record_response(None, session.fetch(url))
-                out.context[response.sha256] = name
-                if not response.ok:  # the coverage mart reads "<file>: reason"
-                    out.log[-1]["error"] = f"{name}: {out.log[-1]['error']}"
+                response = session.fetch(url)
+                if response.ok:
+                    out.record_response(None, response, kind=name)
+                else:  # the coverage mart reads "<file>: reason"
+                    error = f"{name}: HTTP {response.status}"
+                    out.record(None, url, "http_error", response=response, kind=name, error=error)
             except requests.RequestException as exc:
-                out.record(None, url, "failed", error=f"{name}: {type(exc).__name__}: {exc}")
+                error = f"{name}: {type(exc).__name__}: {exc}"
+                out.record(None, url, "failed", kind=name, error=error)
             finally:
                 session.close()
         report("indices", advance=1)
-    return out
 
 
 def _rows(result: IndexParse) -> tuple[list[dict[str, Any]], ...]:
@@ -68,13 +69,10 @@ def _rows(result: IndexParse) -> tuple[list[dict[str, Any]], ...]:
     return values, issues
 
 
-@task(name="parse-indices", cache_policy=NO_CACHE)
-def parse(extracted: Extracted) -> Parsed:
+def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
-    for partner_id, response in extracted.ok_responses():
-        name = extracted.context.get(response.sha256)
-        if name is None:
-            continue
+    for partner_id, response in batch.ok_responses():
+        name = response.kind
         try:
             result = PARSERS[name](response.body, response.url, response.sha256)
         except IndexFormatError as exc:
@@ -131,6 +129,7 @@ SPEC = SourceSpec(
     parse=parse,
     # a file that failed this run keeps its previous rows: replace per publisher file
     landing={"raw.indices__values": "source", "raw.indices__issues": "source"},
+    kinds=tuple(INDEX_SOURCES),
     offline=offline,
-    needs_partners=False,
+    per_partner=False,
 )

@@ -43,10 +43,13 @@ from connectors.web.site import same_site
 from flows.media import news_as_of
 from flows.progress import report
 from flows.registry import Partner
-from flows.sources.base import Extracted, Parsed, SourceSpec
+from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
 from flows.sources.web import OFFLINE_REASON, is_offline
 
 SOURCE = "news"
+FETCHES = "raw.news__fetches"
+FEED_FETCHES = "raw.news__feed_fetches"
+PHRASES = "_mention_phrases"  # a parse input, not a landing table
 OFFLINE_GDELT = "offline snapshot has no recorded GDELT answer"
 OFFLINE_FEED = "offline snapshot has no recorded feed"
 ARTICLE_KEYS = (
@@ -58,8 +61,8 @@ ARTICLE_KEYS = (
 class _Run:
     """One news extract: the Extracted being filled plus the fetch rows it reports."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.out = Extracted(SOURCE, context={"fetches": [], "config_fetches": [], "names": {}})
+    def __init__(self, settings: Settings, out: Extracted) -> None:
+        self.out = out
         self.collection_id = uuid.uuid4().hex
         self.settings = settings
         self.conf = web_settings(settings, SOURCE).sources[SOURCE]
@@ -80,20 +83,19 @@ class _Run:
             "outcome": outcome,
             "reason": reason,
             "items": None,
-            "response_index": None,
+            "row_id": uuid.uuid4().hex,
             "fetched_at": response.fetched_at if response else (fetched_at or datetime.now(UTC)),
             "source_url": url,
             "payload_sha256": response.sha256 if response else None,
         }
         if partner_id is None:
             row.pop("partner_id")
-            self.out.context["config_fetches"].append(row)
-        else:
-            self.out.context["fetches"].append(row)
+        self.out.emit(FEED_FETCHES if partner_id is None else FETCHES, partner_id, row)
         logged = response if outcome == "ok" else None
-        self.out.record(partner_id, url, outcome, response=logged, error=reason)
-        if logged is not None:
-            row["response_index"] = len(self.out.responses) - 1
+        self.out.record(
+            partner_id, url, outcome, response=logged, kind=kind, error=reason,
+            meta={"row_id": row["row_id"]},
+        )  # fmt: skip
         return row
 
     def fetched(self, partner_id: str | None, kind: str, result: FetchResult) -> None:
@@ -156,12 +158,13 @@ def _own_feeds(run: _Run, partner: Partner) -> None:
 
 
 @task(name="extract-news", cache_policy=NO_CACHE)
-def extract(partners: list[Partner], settings: Settings) -> Extracted:
-    run = _Run(settings)
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
+    run = _Run(settings, out)
     offline = is_offline(settings, SOURCE)
     feeds = configured_feeds(settings)
-    for partner in partners:
-        run.out.context["names"][partner.partner_id] = mention_phrase(partner.name)
+    names = {p.partner_id: mention_phrase(p.name) for p in partners}
+    for partner_id, phrase in names.items():
+        out.emit(PHRASES, partner_id, {"partner_id": partner_id, "phrase": phrase})
     if offline:
         for url in feeds:
             run.row(None, "config_feed", url, "skipped", OFFLINE_FEED)
@@ -175,7 +178,7 @@ def extract(partners: list[Partner], settings: Settings) -> Extracted:
     client = GdeltClient(settings)
     report(SOURCE, total=len(partners))
     for partner in partners:
-        phrase = run.out.context["names"][partner.partner_id] or partner.name
+        phrase = names[partner.partner_id] or partner.name
         if offline:
             run.row(partner.partner_id, "gdelt", None, "skipped", OFFLINE_GDELT)
         else:
@@ -188,10 +191,9 @@ def extract(partners: list[Partner], settings: Settings) -> Extracted:
             _own_feeds(run, partner)
         report(SOURCE, advance=1, note=partner.partner_id)
     client.session.close()
-    return run.out
 
 
-def _parse_payload(row: dict[str, Any], response: RawResponse) -> list[dict[str, Any]]:
+def _parse_payload(row: dict[str, Any], response: Stored) -> list[dict[str, Any]]:
     """News rows from one stored payload; raises GdeltError/FeedError/BadEncoding."""
     if row["kind"] == "gdelt":
         return parse_gdelt_artlist(
@@ -213,11 +215,14 @@ def _failure_outcome(exc: Exception) -> str:
     return "bad_encoding" if isinstance(exc, BadEncoding) else "not_a_feed"
 
 
-def _read(extracted: Extracted, parsed: Parsed, row: dict[str, Any]) -> list[dict[str, Any]] | None:
+def _read(
+    stored: dict[str, Stored], parsed: Parsed, row: dict[str, Any]
+) -> list[dict[str, Any]] | None:
     """Parse the stored payload behind a fetch row, updating the row's outcome and item count."""
-    if row["response_index"] is None or row["kind"] == "home":
+    response = stored.get(row["row_id"])
+    if response is None or row["kind"] == "home":
         return None
-    partner_id, response = extracted.responses[row["response_index"]]
+    partner_id = response.partner_id
     try:
         items = _parse_payload(row, response)
     except (GdeltError, FeedError, BadEncoding) as exc:
@@ -230,26 +235,29 @@ def _read(extracted: Extracted, parsed: Parsed, row: dict[str, Any]) -> list[dic
 
 
 def _landing(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k != "response_index"}
+    return {k: v for k, v in row.items() if k != "row_id"}
 
 
-@task(name="parse-news", cache_policy=NO_CACHE)
-def parse(extracted: Extracted) -> Parsed:
+def parse(batch: Batch) -> Parsed:
+    """News for the whole run at once: general feeds are matched against every partner."""
     parsed = Parsed()
-    context = extracted.context
+    stored = {str(r.meta.get("row_id")): r for r in batch.responses}
+    fetches = batch.records.get(FETCHES, [])
+    config_fetches = batch.records.get(FEED_FETCHES, [])
+    names = {r["partner_id"]: r["phrase"] for r in batch.records.get(PHRASES, [])}
     general: list[dict[str, Any]] = []
-    for row in context.get("config_fetches", []):
-        general += _read(extracted, parsed, row) or []
-    per_partner: dict[str, list[dict[str, Any]]] = {pid: [] for pid in context.get("names", {})}
+    for row in config_fetches:
+        general += _read(stored, parsed, row) or []
+    per_partner: dict[str, list[dict[str, Any]]] = {pid: [] for pid in names}
     collection: dict[str, str] = {}
-    for row in context.get("fetches", []):
+    for row in fetches:
         collection[row["partner_id"]] = row["collection_id"]
-        items = _read(extracted, parsed, row) or []
+        items = _read(stored, parsed, row) or []
         attribution = "gdelt_query" if row["kind"] == "gdelt" else "own_feed"
         per_partner[row["partner_id"]] += [{**i, "attribution": attribution} for i in items]
     lexicon = load_adverse_lexicon()
     for partner_id, items in per_partner.items():
-        phrase = context["names"].get(partner_id)
+        phrase = names.get(partner_id)
         if phrase:
             items += [
                 {**i, "attribution": "name_mention", "matched_name": hit}
@@ -267,8 +275,8 @@ def parse(extracted: Extracted) -> Parsed:
                 for tag in tag_adverse(articles, lexicon)
             ],
         )
-    parsed.add("raw.news__fetches", [_landing(r) for r in context.get("fetches", [])])
-    parsed.add("raw.news__feed_fetches", [_landing(r) for r in context.get("config_fetches", [])])
+    parsed.add(FETCHES, [_landing(r) for r in fetches])
+    parsed.add(FEED_FETCHES, [_landing(r) for r in config_fetches])
     return parsed
 
 
@@ -315,6 +323,8 @@ SPEC = SourceSpec(
         "raw.news__articles": "partner_id",
         "raw.news__adverse": "partner_id",
     },
+    kinds=("gdelt", "home", "own_feed", "config_feed"),
     offline=offline,
     preflight=preflight,
+    per_partner=False,
 )

@@ -4,7 +4,6 @@ each with its publication date. Screening happens in the marts (marts.partner_sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -12,13 +11,13 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
-from connectors.http import RawResponse, make_session
+from connectors.http import make_session
 from connectors.sanctions import parse as sp
 from connectors.sanctions.client import ofac_list_published
 from connectors.sanctions.settings import LIST_KEYS, SanctionsSettings, load_sanctions_settings
 from flows.progress import report
 from flows.registry import Partner
-from flows.sources.base import Extracted, Parsed, SourceSpec
+from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
 
 SOURCE = "sanctions"
 OFAC_KEYS = ("ofac_sdn", "ofac_alt", "ofac_add")
@@ -37,27 +36,17 @@ def sanctions_settings(settings: Settings) -> SanctionsSettings:
 
 
 @task(name="extract-sanctions", cache_policy=NO_CACHE)
-def extract(partners: list[Partner], settings: Settings) -> Extracted:
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     config = sanctions_settings(settings)
-    fetched: dict[str, str] = {}  # list key -> final URL (after redirects)
-    out = Extracted(SOURCE, context={"fetched": fetched, "ofac": config.ofac_published})
     session = make_session(SOURCE, settings)
     report(SOURCE, total=len(LIST_KEYS))
     for key in LIST_KEYS:
         url = config.urls[key]
         try:
-            fetched[key] = out.record_response(None, session.fetch(url)).url
+            out.record_response(None, session.fetch(url), kind=key)
         except requests.RequestException as exc:
-            out.record_exception(None, url, exc)
+            out.record_exception(None, url, exc, kind=key)
         report(SOURCE, advance=1)
-    return out
-
-
-def _by_key(extracted: Extracted) -> dict[str, RawResponse]:
-    """Responses per list key (ofac_sdn, ofac_alt, ofac_add, un_sc)."""
-    fetched: Mapping[str, str] = extracted.context["fetched"]
-    by_url = {response.url: response for _, response in extracted.responses}
-    return {key: by_url[url] for key, url in fetched.items() if url in by_url}
 
 
 def _rows(
@@ -77,7 +66,7 @@ def _rows(
     return entry_rows, name_rows
 
 
-def _parse_ofac(parsed: Parsed, files: dict[str, RawResponse], configured: str | None) -> None:
+def _parse_ofac(parsed: Parsed, files: dict[str, Stored], configured: str | None) -> None:
     missing = [k for k in OFAC_KEYS if k not in files or not files[k].ok]
     sdn = files.get("ofac_sdn")
     if missing:
@@ -109,7 +98,7 @@ def _parse_ofac(parsed: Parsed, files: dict[str, RawResponse], configured: str |
     parsed.add("raw.sanctions__names", name_rows)
 
 
-def _parse_un(parsed: Parsed, response: RawResponse | None) -> None:
+def _parse_un(parsed: Parsed, response: Stored | None) -> None:
     if response is None or not response.ok:
         return
     try:
@@ -126,13 +115,12 @@ def _parse_un(parsed: Parsed, response: RawResponse | None) -> None:
     parsed.add("raw.sanctions__names", name_rows)
 
 
-@task(name="parse-sanctions", cache_policy=NO_CACHE)
-def parse(extracted: Extracted) -> Parsed:
+def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
-    if not extracted.responses:
+    files = {r.kind: r for r in batch.responses}  # list key -> its answer of this run
+    if not files:
         return parsed
-    files = _by_key(extracted)
-    _parse_ofac(parsed, files, extracted.context.get("ofac"))
+    _parse_ofac(parsed, files, sanctions_settings(batch.settings).ofac_published)
     _parse_un(parsed, files.get("un_sc"))
     return parsed
 
@@ -154,6 +142,7 @@ SPEC = SourceSpec(
     extract=extract,
     parse=parse,
     landing={"raw.sanctions__entries": "list_name", "raw.sanctions__names": "list_name"},
+    kinds=LIST_KEYS,
     offline=offline,
-    needs_partners=False,
+    per_partner=False,
 )

@@ -14,14 +14,15 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
-from connectors.http import RawResponse
 from connectors.sec.client import CONTACT_ENV, OFFLINE_CONTACT, SecClient, make_sec_client
 from connectors.sec.client import sec_user_agent as _sec_user_agent
 from connectors.sec.parse import derive_annual_metrics, parse_companyfacts, parse_submissions
 from flows.progress import report
 from flows.registry import Partner
-from flows.sources.base import Extracted, Parsed, SourceSpec
+from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
 
+SUBMISSIONS = "submissions"
+COMPANYFACTS = "companyfacts"
 ANNUAL_FORMS = ("10-K", "10-K/A", "20-F", "20-F/A", "40-F", "40-F/A")
 
 
@@ -39,36 +40,34 @@ def preflight(settings: Settings, env: Mapping[str, str], offline: bool) -> None
     _sec_user_agent({**env, **_contact_env(settings)}, offline=offline)
 
 
-def _fetch(out: Extracted, partner_id: str, cik: str, url: str, fetch: Any) -> None:
+def _fetch(out: Extracted, partner_id: str, cik: str, kind: str, url: str, fetch: Any) -> None:
     try:
-        out.record_response(partner_id, fetch(cik))
+        out.record_response(partner_id, fetch(cik), kind=kind)
     except requests.RequestException as exc:
-        out.record_exception(partner_id, url, exc)
+        out.record_exception(partner_id, url, exc, kind=kind)
 
 
 @task(name="extract-sec", cache_policy=NO_CACHE)
-def extract(partners: list[Partner], settings: Settings) -> Extracted:
-    out = Extracted("sec")
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     with_cik = [p for p in partners if p.cik]
     for partner in partners:
         if not partner.cik:
             out.record(partner.partner_id, None, "skipped", error="no CIK given or resolved")
     if not with_cik:
-        return out
+        return
     client = make_client(settings)
     report("sec", total=2 * len(with_cik))
     for partner in with_cik:
         cik = str(partner.cik)
-        for url, fetch in (
-            (client.submissions_url(cik), client.submissions),
-            (client.companyfacts_url(cik), client.companyfacts),
+        for kind, url, fetch in (
+            (SUBMISSIONS, client.submissions_url(cik), client.submissions),
+            (COMPANYFACTS, client.companyfacts_url(cik), client.companyfacts),
         ):
-            _fetch(out, partner.partner_id, cik, url, fetch)
+            _fetch(out, partner.partner_id, cik, kind, url, fetch)
             report("sec", advance=1)
-    return out
 
 
-def _company_row(parsed: dict[str, Any], response: RawResponse) -> dict[str, Any]:
+def _company_row(parsed: dict[str, Any], response: Stored) -> dict[str, Any]:
     company = dict(parsed["company"])
     filings = parsed["filings"]
     annual = [f for f in filings if f["form"] in ANNUAL_FORMS and f["filing_date"]]
@@ -90,7 +89,7 @@ def _company_row(parsed: dict[str, Any], response: RawResponse) -> dict[str, Any
     return company
 
 
-def _fact_rows(facts: list[dict[str, Any]], response: RawResponse) -> list[dict[str, Any]]:
+def _fact_rows(facts: list[dict[str, Any]], response: Stored) -> list[dict[str, Any]]:
     rows = []
     for fact in facts:
         value = fact["value"]
@@ -107,7 +106,7 @@ def _fact_rows(facts: list[dict[str, Any]], response: RawResponse) -> list[dict[
     return rows
 
 
-def _metric_rows(facts: list[dict[str, Any]], response: RawResponse) -> list[dict[str, Any]]:
+def _metric_rows(facts: list[dict[str, Any]], response: Stored) -> list[dict[str, Any]]:
     return [
         {
             **{k: v for k, v in m.items() if k != "sha256"},
@@ -119,12 +118,11 @@ def _metric_rows(facts: list[dict[str, Any]], response: RawResponse) -> list[dic
     ]
 
 
-@task(name="parse-sec", cache_policy=NO_CACHE)
-def parse(extracted: Extracted) -> Parsed:
+def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
-    for partner_id, response in extracted.ok_responses():
+    for partner_id, response in batch.ok_responses():
         try:
-            if "/submissions/" in response.url:
+            if response.kind == SUBMISSIONS:
                 result = parse_submissions(response.body, response.url, sha256=response.sha256)
                 parsed.add("raw.sec__companies", [_company_row(result, response)])
             else:
@@ -154,6 +152,7 @@ SPEC = SourceSpec(
         "raw.sec__facts": "cik",
         "raw.sec__annual_metrics": "cik",
     },
+    kinds=(SUBMISSIONS, COMPANYFACTS),
     offline=offline,
     preflight=preflight,
 )

@@ -18,7 +18,6 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
-from connectors.http import RawResponse
 from connectors.web.capabilities import Lexicon, load_taxonomy, map_capabilities
 from connectors.web.charset import BadEncoding, decode_body
 from connectors.web.extract import parse_page
@@ -27,9 +26,11 @@ from connectors.web.robots import RobotsCache
 from connectors.web.site import SiteCrawl, crawl_site
 from flows.progress import report
 from flows.registry import Partner
-from flows.sources.base import Extracted, Parsed, SourceSpec, provenance
+from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored, provenance
 
 SOURCE = "web"
+PAGE = "page"
+FETCHES = "raw.web__fetches"
 OFFLINE_REASON = "offline snapshot has no recorded pages for this site"
 NO_WEBSITE = "no website in the registry"
 FETCH_COLUMNS = (
@@ -105,18 +106,20 @@ def _crawl(
 def _record(out: Extracted, partner_id: str, rows: list[dict[str, Any]], crawl: SiteCrawl) -> None:
     ok = {r.sha256: r for r in crawl.responses if r.ok}
     for row in rows:
+        out.emit(FETCHES, partner_id, row)
         if row["kind"] != "page":
             continue  # robots.txt answers stay in raw.web__fetches (a 404 there is normal)
         response = ok.get(row["payload_sha256"]) if row["outcome"] == "ok" else None
         error = None if row["outcome"] == "ok" else row["reason"]
-        out.record(partner_id, row["url"], row["outcome"], response=response, error=error)
-        if response is not None:
-            out.context["pages"].append({**row, "response_index": len(out.responses) - 1})
+        meta = {k: row[k] for k in ("url", "page_type", "collection_id")}
+        out.record(
+            partner_id, row["url"], row["outcome"], response=response, kind=PAGE, error=error,
+            meta=meta,
+        )  # fmt: skip
 
 
 @task(name="extract-web", cache_policy=NO_CACHE)
-def extract(partners: list[Partner], settings: Settings) -> Extracted:
-    out = Extracted(SOURCE, context={"fetches": [], "pages": []})
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     collection_id = uuid.uuid4().hex
     conf = web_settings(settings, SOURCE).sources[SOURCE]
     offline = is_offline(settings, SOURCE)
@@ -124,8 +127,8 @@ def extract(partners: list[Partner], settings: Settings) -> Extracted:
     for partner in partners:
         reason = NO_WEBSITE if not partner.website else (OFFLINE_REASON if offline else None)
         if reason:
-            out.context["fetches"].append(skipped_row(partner, collection_id, reason))
-            out.record(partner.partner_id, partner.website, "skipped", error=reason)
+            out.emit(FETCHES, partner.partner_id, skipped_row(partner, collection_id, reason))
+            out.record(partner.partner_id, partner.website, "skipped", kind=PAGE, error=reason)
         else:
             todo.append(partner)
     report(SOURCE, total=len(todo))
@@ -137,18 +140,16 @@ def extract(partners: list[Partner], settings: Settings) -> Extracted:
         for partner, crawl in crawls:
             if isinstance(crawl, BaseException):
                 row = skipped_row(partner, collection_id, f"{type(crawl).__name__}: {crawl}")
-                out.context["fetches"].append({**row, "outcome": "error"})
-                out.record_exception(partner.partner_id, partner.website, crawl)
+                out.emit(FETCHES, partner.partner_id, {**row, "outcome": "error"})
+                out.record_exception(partner.partner_id, partner.website, crawl, kind=PAGE)
             else:
                 rows = fetch_rows(partner.partner_id, collection_id, crawl)
-                out.context["fetches"].extend(rows)
                 _record(out, partner.partner_id, rows, crawl)
             report(SOURCE, advance=1)
-    return out
 
 
 def _page_rows(
-    partner_id: str, meta: dict[str, Any], page: dict[str, Any], response: RawResponse
+    partner_id: str, meta: dict[str, Any], page: dict[str, Any], response: Stored
 ) -> dict[str, list[dict[str, Any]]]:
     base = {"partner_id": partner_id, "collection_id": meta["collection_id"]}
     prov = provenance(response)
@@ -198,14 +199,13 @@ def _page_rows(
     }
 
 
-@task(name="parse-web", cache_policy=NO_CACHE)
-def parse(extracted: Extracted) -> Parsed:
+def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
-    parsed.add("raw.web__fetches", extracted.context.get("fetches", []))
+    parsed.add(FETCHES, batch.records.get(FETCHES, []))
     taxonomy = load_taxonomy()
-    for meta in extracted.context.get("pages", []):
-        partner_id, response = extracted.responses[meta["response_index"]]
+    for partner_id, response in batch.ok_responses():
         assert partner_id is not None
+        meta = response.meta
         try:
             text = decode_body(response.body, response.content_type).text
             page = parse_page(text, response.url, response.sha256)
@@ -245,5 +245,6 @@ SPEC = SourceSpec(
         "raw.web__links": "partner_id",
         "raw.web__capabilities": "partner_id",
     },
+    kinds=(PAGE,),
     offline=offline,
 )

@@ -7,45 +7,40 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
-from connectors.http import RawResponse
 from connectors.worldbank.client import WorldBankClient
 from connectors.worldbank.parse import WgiPayloadError, parse_wgi_api, parse_wgi_workbook
 from flows.progress import report
 from flows.registry import Partner
-from flows.sources.base import Extracted, Parsed, SourceSpec, provenance
+from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, provenance
+
+WORKBOOK = "wgi_workbook"
+API_PAGE = "wgi_api_page"
 
 
 @task(name="extract-worldbank", cache_policy=NO_CACHE)
-def extract(partners: list[Partner], settings: Settings) -> Extracted:
-    out = Extracted("worldbank")
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     client = WorldBankClient.from_settings(settings)
     mode = str(settings.source("worldbank").get("mode", "bulk"))
     report("worldbank", total=1 if mode == "bulk" else 6)
     try:
         if mode == "bulk":
-            out.record_response(None, client.bulk_workbook())
+            out.record_response(None, client.bulk_workbook(), kind=WORKBOOK)
             report("worldbank", advance=1)
         else:
             for response in client.api_series():
-                out.record_response(None, response)
+                out.record_response(None, response, kind=API_PAGE)
                 report("worldbank", advance=1)
     except requests.RequestException as exc:
-        out.record_exception(None, client.bulk_url if mode == "bulk" else client.base_url, exc)
-    return out
+        url = client.bulk_url if mode == "bulk" else client.base_url
+        out.record_exception(None, url, exc, kind=WORKBOOK if mode == "bulk" else API_PAGE)
 
 
-def _parse_one(response: RawResponse) -> list[dict[str, object]]:
-    if response.body[:2] == b"PK":  # an xlsx workbook is a zip archive
-        return parse_wgi_workbook(response.body)
-    return parse_wgi_api(response.body)
-
-
-@task(name="parse-worldbank", cache_policy=NO_CACHE)
-def parse(extracted: Extracted) -> Parsed:
+def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
-    for partner_id, response in extracted.ok_responses():
+    for partner_id, response in batch.ok_responses():
+        read = parse_wgi_workbook if response.kind == WORKBOOK else parse_wgi_api
         try:
-            rows = _parse_one(response)
+            rows = read(response.body)
         except WgiPayloadError as exc:
             parsed.problem("worldbank", partner_id, response, str(exc))
             continue
@@ -66,6 +61,7 @@ SPEC = SourceSpec(
     extract=extract,
     parse=parse,
     landing={"raw.worldbank__wgi": None},
+    kinds=(WORKBOOK, API_PAGE),
     offline=offline,
-    needs_partners=False,
+    per_partner=False,
 )

@@ -7,16 +7,34 @@ create schema if not exists marts;
 create schema if not exists quarantine;
 create schema if not exists ops;
 
-create table if not exists raw.http_responses (
-    url varchar not null,
-    sha256 varchar not null,
+-- One row per HTTP answer in the raw store (bodies live in the store's payload files, by
+-- sha256). kind says what the answer is, partner_id whom it is for (null: a dataset).
+-- parsed_run_id: the run whose parse step consumed it (null: not parsed yet).
+create table if not exists raw.responses (
+    response_id varchar primary key,
+    run_id varchar not null,
     source varchar not null,
+    kind varchar not null,
+    partner_id varchar,
+    url varchar not null,
     status integer not null,
     headers json,
-    body blob,
-    first_fetched_at timestamptz not null,
+    sha256 varchar not null,
+    size bigint,
     fetched_at timestamptz not null,
-    primary key (url, sha256)
+    meta json,
+    parsed_run_id varchar
+);
+
+-- Rows an extract observed itself (a crawl's skipped page, an identifier decision), kept
+-- until its source's parse step lands them.
+create table if not exists raw.extract_records (
+    run_id varchar not null,
+    source varchar not null,
+    partner_id varchar,
+    table_name varchar not null,
+    row_json json not null,
+    parsed_run_id varchar
 );
 
 create table if not exists raw.gleif__lei_records (
@@ -93,6 +111,7 @@ create table if not exists ops.runs (
 create table if not exists ops.fetch_log (
     run_id varchar not null,
     source varchar not null,
+    kind varchar,
     partner_id varchar,
     url varchar,
     status integer,
@@ -100,6 +119,33 @@ create table if not exists ops.fetch_log (
     error varchar,
     payload_sha256 varchar,
     occurred_at timestamptz not null
+);
+
+-- What each validated table was last built from: a model is rebuilt only when one of its
+-- inputs has a newer version, and its own version moves only when its rows changed.
+create table if not exists ops.table_state (
+    table_name varchar primary key,
+    version bigint not null,
+    inputs json,
+    run_id varchar,
+    row_count bigint,
+    updated_at timestamptz
+);
+
+-- Per source and partner (or dataset): the answers its landing rows were last parsed from.
+-- A group whose new answers are byte-identical is not parsed or landed again.
+create table if not exists ops.parsed_groups (
+    source varchar not null,
+    group_key varchar not null,
+    signature varchar not null,
+    run_id varchar not null,
+    primary key (source, group_key)
+);
+
+-- Journals of the raw store already loaded into raw.responses / ops.fetch_log.
+create table if not exists ops.journals (
+    run_id varchar primary key,
+    ingested_at timestamptz not null
 );
 
 create table if not exists quarantine.partner_registry (

@@ -22,10 +22,12 @@ from connectors.sec import resolve as sec_resolve
 from connectors.sec.parse import parse_company_tickers
 from flows.progress import report
 from flows.registry import Partner
-from flows.sources.base import Extracted, provenance
+from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, provenance
 from flows.sources.sec import make_client
 
 SOURCE = "resolution"
+IDENTIFIERS = "raw.resolution__identifiers"
+TICKERS = "company_tickers"
 TOP_CANDIDATES = 3
 
 
@@ -59,6 +61,17 @@ def _search_provenance(responses: list[RawResponse]) -> dict[str, Any]:
     return provenance(answered[-1]) if answered else {}
 
 
+def _store_search(out: Extracted, partner_id: str, responses: list[RawResponse]) -> None:
+    for response in responses:
+        if "/fuzzycompletions" in response.url:
+            kind = "fuzzycompletions"
+        elif "filter%5Blei%5D" in response.url or "filter[lei]" in response.url:
+            kind = "lei_records_by_lei"
+        else:
+            kind = "lei_search"
+        out.record_response(partner_id, response, kind=kind)
+
+
 def _resolve_lei(
     partner: Partner, session: Any, base_url: str, out: Extracted
 ) -> tuple[str | None, dict[str, Any]]:
@@ -68,12 +81,10 @@ def _resolve_lei(
             session, base_url, partner.name, partner.country_iso2, responses=responses
         )
     except (requests.RequestException, gleif_resolve.GleifResolveError) as exc:
-        for response in responses:
-            out.record_response(partner.partner_id, response)
-        out.record_exception(partner.partner_id, f"{base_url}/lei-records", exc)
+        _store_search(out, partner.partner_id, responses)
+        out.record_exception(partner.partner_id, f"{base_url}/lei-records", exc, kind="lei_search")
         return None, _row(partner, "lei", "error", evidence=f"{type(exc).__name__}: {exc}")
-    for response in responses:
-        out.record_response(partner.partner_id, response)
+    _store_search(out, partner.partner_id, responses)
     decision = gleif_resolve.pick(scored)
     candidates = [
         {"lei": c["lei"], "legal_name": c["legal_name"], "confidence": c["confidence"]}
@@ -132,9 +143,9 @@ def _load_tickers(
         return [], None, None
     client = make_client(settings)
     try:
-        response = out.record_response(None, client.company_tickers())
+        response = out.record_response(None, client.company_tickers(), kind=TICKERS)
     except requests.RequestException as exc:
-        out.record_exception(None, client.tickers_url, exc)
+        out.record_exception(None, client.tickers_url, exc, kind=TICKERS)
         return [], None, f"{type(exc).__name__}: {exc}"
     if not response.ok:
         return [], response, f"company tickers answered HTTP {response.status}"
@@ -145,37 +156,70 @@ def _load_tickers(
             None,
         )
     except ValueError as exc:
-        out.record(None, response.url, "parse_error", error=str(exc))
+        out.record(None, response.url, "parse_error", kind=TICKERS, error=str(exc))
         return [], response, str(exc)
 
 
-@task(name="resolve-identifiers", cache_policy=NO_CACHE)
-def resolve_identifiers(
-    partners: list[Partner], settings: Settings
-) -> tuple[list[Partner], list[dict[str, Any]], Extracted]:
-    """(partners with resolved ids, one identifier row per partner and scheme, responses)."""
-    out = Extracted(SOURCE)
+@task(name="extract-resolution", cache_policy=NO_CACHE)
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
+    """One identifier row per partner and scheme (given, resolved, ambiguous, none, error).
+
+    The decision needs the answers as they come (a fallback search follows an empty one),
+    so it is made here and emitted as a record; every answer it rests on is stored raw.
+    """
     session = make_session("gleif", settings)
     base_url = settings.source_url("gleif")
     tickers, tickers_response, tickers_problem = _load_tickers(partners, settings, out)
     report(SOURCE, total=len(partners))
-    resolved: list[Partner] = []
-    rows: list[dict[str, Any]] = []
     for partner in partners:
-        lei, cik = partner.lei, partner.cik
-        if lei:
-            rows.append(_given(partner, "lei", lei))
+        rows = []
+        if partner.lei:
+            rows.append(_given(partner, "lei", partner.lei))
         else:
-            lei, row = _resolve_lei(partner, session, base_url, out)
-            rows.append(row)
-        if cik:
-            rows.append(_given(partner, "cik", cik))
+            rows.append(_resolve_lei(partner, session, base_url, out)[1])
+        if partner.cik:
+            rows.append(_given(partner, "cik", partner.cik))
         elif tickers_response is None or tickers_problem:
             reason = tickers_problem or "no ticker list"
             rows.append(_row(partner, "cik", "error", evidence=reason))
         else:
-            cik, row = _resolve_cik(partner, tickers, tickers_response)
-            rows.append(row)
-        resolved.append(replace(partner, lei=lei, cik=cik))
+            rows.append(_resolve_cik(partner, tickers, tickers_response)[1])
+        for row in rows:
+            out.emit(IDENTIFIERS, partner.partner_id, row)
         report(SOURCE, advance=1)
-    return resolved, rows, out
+
+
+def parse(batch: Batch) -> Parsed:
+    parsed = Parsed()
+    parsed.add(IDENTIFIERS, batch.records.get(IDENTIFIERS, []))
+    return parsed
+
+
+def resolved_partners(con: Any, partners: list[Partner]) -> list[Partner]:
+    """The partners with the LEI and CIK that resolution found (given ids always win)."""
+    found: dict[tuple[str, str], str] = {
+        (pid, scheme): value
+        for pid, scheme, value in con.execute(
+            "select partner_id, scheme, value from raw.resolution__identifiers "
+            "where status in ('given', 'resolved') and value is not null"
+        ).fetchall()
+    }
+    return [
+        replace(
+            p,
+            lei=p.lei or found.get((p.partner_id, "lei")),
+            cik=p.cik or found.get((p.partner_id, "cik")),
+        )
+        for p in partners
+    ]
+
+
+SPEC = SourceSpec(
+    name=SOURCE,
+    extract=extract,
+    parse=parse,
+    landing={IDENTIFIERS: "partner_id"},
+    kinds=("lei_search", "fuzzycompletions", "lei_records_by_lei", TICKERS),
+    offline=lambda base_url: {},  # shares the gleif and sec URLs
+    phase=0,
+)

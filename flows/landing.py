@@ -1,0 +1,408 @@
+"""From the raw store to landing tables: ingest journals, then parse what is not parsed yet.
+
+Parsing reads the stored payloads (never an in-memory hand-off), one partner at a time for
+per-partner sources and once per run for whole-dataset sources, and lands the rows in
+chunks so memory holds one chunk, not the registry. A payload already parsed is not parsed
+again; a partner's answers from several runs (a killed run, then a full one) are parsed
+from the latest run only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import duckdb
+import pandas as pd
+
+from connectors.config import Settings
+from flows import load
+from flows.sources.base import Batch, Parsed, SourceSpec, Stored
+from flows.store import RawStore
+
+CHUNK_ROWS = 100_000
+
+_RESPONSE_COLUMNS = [
+    "response_id", "run_id", "source", "kind", "partner_id", "url", "status", "headers",
+    "sha256", "size", "fetched_at", "meta",
+]  # fmt: skip
+_LOG_COLUMNS = [
+    "run_id", "source", "kind", "partner_id", "url", "status", "outcome", "error",
+    "payload_sha256", "occurred_at",
+]  # fmt: skip
+
+
+class JournalReader:
+    """Reads a journal that is still being written: complete lines only, from where it
+    stopped last time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def new_entries(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        with self.path.open("rb") as fh:
+            fh.seek(self.offset)
+            data = fh.read()
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        entries = []
+        for line in data[:end].splitlines():
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut by a kill
+        return entries
+
+
+def ingest(con: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]]) -> int:
+    """Journal entries into raw.responses, ops.fetch_log and raw.extract_records."""
+    responses = [e for e in entries if e.get("type") == "response"]
+    logs = [e for e in entries if e.get("type") == "log"]
+    records = [e for e in entries if e.get("type") == "record"]
+    if responses:
+        frame = pd.DataFrame(
+            [
+                {
+                    **{k: e.get(k) for k in _RESPONSE_COLUMNS},
+                    "headers": json.dumps(e.get("headers") or {}),
+                    "meta": json.dumps(e.get("meta") or {}),
+                }
+                for e in responses
+            ],
+            columns=_RESPONSE_COLUMNS,
+        )
+        _insert(con, "insert or ignore into raw.responses by name select * from batch", frame)
+    if logs:
+        frame = pd.DataFrame([{k: e.get(k) for k in _LOG_COLUMNS} for e in logs])
+        _insert(con, "insert into ops.fetch_log by name select * from batch", frame)
+    if records:
+        frame = pd.DataFrame(
+            [
+                {
+                    "run_id": e["run_id"],
+                    "source": e["source"],
+                    "partner_id": e.get("partner_id"),
+                    "table_name": e["table"],
+                    "row_json": json.dumps(e["row"], default=str, ensure_ascii=False),
+                }
+                for e in records
+            ]
+        )
+        _insert(con, "insert into raw.extract_records by name select * from batch", frame)
+    return len(responses)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, sql: str, frame: pd.DataFrame) -> None:
+    con.register("batch", frame)
+    try:
+        con.execute(sql)
+    finally:
+        con.unregister("batch")
+
+
+def ingest_earlier_journals(con: duckdb.DuckDBPyConnection, store: RawStore, run_id: str) -> int:
+    """Journals of runs that ended before they were ingested (a killed refresh): what they
+    fetched becomes usable now. Idempotent: re-ingesting a journal replaces its rows."""
+    count = 0
+    for path in store.pending_journals(exclude=run_id):
+        earlier = path.stem
+        con.execute("begin transaction")
+        con.execute("delete from ops.fetch_log where run_id = ?", [earlier])
+        con.execute(
+            "delete from raw.extract_records where run_id = ? and parsed_run_id is null", [earlier]
+        )
+        count += ingest(con, list(RawStore.read_journal(path)))
+        con.execute(
+            "insert or replace into ops.journals values (?, ?)", [earlier, datetime.now(UTC)]
+        )
+        con.execute("commit")
+        store.retire(path)
+    return count
+
+
+# ------------------------------------------------------------------------------ parsing
+
+
+@dataclass
+class LandingResult:
+    source: str
+    groups: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+def _groups(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> list[tuple[str | None, str]]:
+    """(partner_id or None, latest run_id) for every group with unparsed answers/records."""
+    group_col = "partner_id" if spec.per_partner else "null"
+    rows = con.execute(
+        f"""
+        with pending as (
+            select {group_col} as grp, run_id from raw.responses
+            where source = $source and parsed_run_id is null
+            union all
+            select {group_col} as grp, run_id from raw.extract_records
+            where source = $source and parsed_run_id is null
+        )
+        select grp, max(run_id) from pending group by grp order by grp nulls first
+        """,  # noqa: S608 (group_col is one of two literals)
+        {"source": spec.name},
+    ).fetchall()
+    return [(g, r) for g, r in rows]
+
+
+def _stored(
+    con: duckdb.DuckDBPyConnection,
+    store: RawStore,
+    spec: SourceSpec,
+    partner_id: str | None,
+    run_id: str,
+) -> list[Stored]:
+    where = "partner_id is not distinct from $pid" if spec.per_partner else "true"
+    rows = con.execute(
+        f"""
+        select response_id, source, kind, partner_id, url, status, headers, sha256,
+               fetched_at, meta
+        from raw.responses
+        where source = $source and run_id = $run and {where}
+        order by fetched_at, response_id
+        """,  # noqa: S608 (where is one of two literals)
+        {"source": spec.name, "run": run_id, **({"pid": partner_id} if spec.per_partner else {})},
+    ).fetchall()
+    return [
+        Stored(
+            response_id=r[0],
+            source=r[1],
+            kind=r[2],
+            partner_id=r[3],
+            url=r[4],
+            status=r[5],
+            headers=json.loads(r[6] or "{}"),
+            sha256=r[7],
+            fetched_at=r[8],
+            meta=json.loads(r[9] or "{}"),
+            store=store,
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
+def _records(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, partner_id: str | None, run_id: str
+) -> dict[str, list[dict[str, Any]]]:
+    where = "partner_id is not distinct from $pid" if spec.per_partner else "true"
+    rows = con.execute(
+        f"""
+        select table_name, row_json from raw.extract_records
+        where source = $source and run_id = $run and {where}
+        """,  # noqa: S608 (where is one of two literals)
+        {"source": spec.name, "run": run_id, **({"pid": partner_id} if spec.per_partner else {})},
+    ).fetchall()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table, row_json in rows:
+        out.setdefault(table, []).append(json.loads(row_json))
+    return out
+
+
+def _mark_parsed(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, partner_ids: list[str | None], run_id: str
+) -> None:
+    """Every unparsed answer of these groups (older runs' too) is now consumed."""
+    for table in ("raw.responses", "raw.extract_records"):
+        if spec.per_partner:
+            frame = pd.DataFrame({"partner_id": [p for p in partner_ids if p is not None]})
+            con.register("done_groups", frame.astype("object"))
+            try:
+                con.execute(
+                    f"update {table} set parsed_run_id = $run where source = $source "  # noqa: S608
+                    "and parsed_run_id is null and (partner_id in "
+                    "(select partner_id from done_groups) or (partner_id is null and $nulls))",
+                    {"run": run_id, "source": spec.name, "nulls": None in partner_ids},
+                )
+            finally:
+                con.unregister("done_groups")
+        else:
+            con.execute(
+                f"update {table} set parsed_run_id = $run where source = $source "  # noqa: S608
+                "and parsed_run_id is null",
+                {"run": run_id, "source": spec.name},
+            )
+
+
+# Values an extract stamps on its own records that say nothing about their content.
+_VOLATILE = {"fetched_at", "collection_id", "row_id", "occurred_at", "loaded_at", "source_url"}
+
+
+def signature(batch: Batch) -> str:
+    """What a group's landing rows are a function of: its answers' bytes and its records."""
+    digest = hashlib.sha256()
+    for r in sorted(batch.responses, key=lambda r: (r.kind, r.url, r.sha256)):
+        where = urlsplit(r.url)  # not the host: a mirror or the replay server's port
+        digest.update(f"{r.kind}|{where.path}?{where.query}|{r.status}|{r.sha256}\n".encode())
+    for table in sorted(batch.records):
+        rows = [
+            json.dumps({k: v for k, v in row.items() if k not in _VOLATILE}, sort_keys=True)
+            for row in batch.records[table]
+        ]
+        for row in sorted(rows):
+            digest.update(f"{table}|{row}\n".encode())
+    return digest.hexdigest()
+
+
+def _last_signatures(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    rows = con.execute(
+        "select group_key, signature from ops.parsed_groups where source = ?", [source]
+    ).fetchall()
+    return {k: v for k, v in rows}
+
+
+class _Chunk:
+    """Parsed rows waiting to be landed, and the groups they came from."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[dict[str, Any]]] = {}
+        self.keys: dict[str, set[Any]] = {}
+        self.groups: list[str | None] = []
+        self.signatures: dict[str, str] = {}
+        self.rows = 0
+
+    def add(
+        self, spec: SourceSpec, group: str | None, parsed: Parsed | None, signature: str
+    ) -> None:
+        """`parsed` None: the group's answers are unchanged, only mark them consumed."""
+        self.groups.append(group)
+        self.signatures[group or ""] = signature
+        if parsed is None:
+            return
+        for table, rows in parsed.tables.items():
+            if table not in spec.landing:
+                continue  # a parse input (e.g. mention phrases), not a landing table
+            self.tables.setdefault(table, []).extend(rows)
+            self.rows += len(rows)
+
+
+def _flush(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    chunk: _Chunk,
+    run_id: str,
+    result: LandingResult,
+) -> None:
+    if not chunk.groups:
+        return
+    con.execute("begin transaction")
+    try:
+        for table, rows in chunk.tables.items():
+            written = load.upsert(con, table, rows, key=spec.landing[table])
+            if written:
+                result.rows[table] = result.rows.get(table, 0) + written
+                bump_version(con, table, run_id)
+        _mark_parsed(con, spec, chunk.groups, run_id)
+        for key, sig in chunk.signatures.items():
+            con.execute(
+                "insert or replace into ops.parsed_groups values (?, ?, ?, ?)",
+                [spec.name, key, sig, run_id],
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def bump_version(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> None:
+    con.execute(
+        """
+        insert into ops.table_state (table_name, version, run_id, updated_at)
+        values ($t, 1, $run, now())
+        on conflict (table_name) do update
+            set version = ops.table_state.version + 1, run_id = $run, updated_at = now()
+        """,
+        {"t": table, "run": run_id},
+    )
+
+
+def parse_pending(
+    con: duckdb.DuckDBPyConnection,
+    store: RawStore,
+    spec: SourceSpec,
+    settings: Settings,
+    run_id: str,
+    on_group: Any = None,
+) -> LandingResult:
+    """Parse and land every group of `spec` with unparsed answers; returns what happened.
+
+    A parse function that raises marks its group's answers with a parse_error row and the
+    rest of the source still lands.
+    """
+    result = LandingResult(spec.name)
+    chunk = _Chunk()
+    last = _last_signatures(con, spec.name)
+    for partner_id, latest_run in _groups(con, spec):
+        batch = Batch(
+            source=spec.name,
+            partner_id=partner_id,
+            responses=_stored(con, store, spec, partner_id, latest_run),
+            records=_records(con, spec, partner_id, latest_run),
+            settings=settings,
+        )
+        sig = signature(batch)
+        if last.get(partner_id or "") == sig:
+            chunk.add(spec, partner_id, None, sig)
+            continue
+        try:
+            parsed = spec.parse(batch)
+        except Exception as exc:  # a parser bug costs this group, not the source
+            parsed = Parsed()
+            parsed.problems.append(
+                {
+                    "source": spec.name,
+                    "kind": None,
+                    "partner_id": partner_id,
+                    "url": None,
+                    "status": None,
+                    "outcome": "parse_error",
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "payload_sha256": None,
+                }
+            )
+        result.problems.extend(parsed.problems)
+        chunk.add(spec, partner_id, parsed, sig)
+        result.groups += 1
+        if on_group is not None:
+            on_group()
+        if chunk.rows >= CHUNK_ROWS:
+            _flush(con, spec, chunk, run_id, result)
+            chunk = _Chunk()
+    _flush(con, spec, chunk, run_id, result)
+    write_problems(con, run_id, result.problems)
+    return result
+
+
+def write_problems(
+    con: duckdb.DuckDBPyConnection, run_id: str, problems: list[dict[str, Any]]
+) -> None:
+    if not problems:
+        return
+    now = datetime.now(UTC)
+    frame = pd.DataFrame(
+        [
+            {**{k: p.get(k) for k in _LOG_COLUMNS}, "run_id": run_id, "occurred_at": now}
+            for p in problems
+        ]
+    )
+    _insert(con, "insert into ops.fetch_log by name select * from batch", frame)
+
+
+def iter_sources(specs: list[SourceSpec], only: str | None) -> Iterator[SourceSpec]:
+    for spec in specs:
+        if only is None or spec.name == only:
+            yield spec

@@ -1,0 +1,180 @@
+"""The raw store: every HTTP answer as it arrived, durable the moment it arrives.
+
+Bodies are gzip-compressed, content-addressed by their sha256 and written once
+(``payloads/ab/<sha256>.gz``); a second identical answer costs a hash, not a write. Each
+answer's metadata (source, kind, partner, url, status, headers, fetched_at, run) and each
+fetch-log row is appended to the run's journal (``journal/<run_id>.jsonl``, flushed per
+line), so a killed run loses at most the requests in flight: the next run ingests the
+journal of every earlier run into the writer database before it starts.
+
+Nothing here keeps a body in memory after it is written; parse steps read bodies back by
+sha256 (`RawStore.body`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+SENSITIVE_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
+
+
+def redact_url(url: str | None) -> str | None:
+    """The URL without `user:pass@` credentials: never stored, never logged."""
+    if not url or "@" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def redact_text(text: str | None, urls: tuple[str | None, ...] = ()) -> str | None:
+    """An error message with any credentials of the given URLs removed."""
+    if text is None:
+        return None
+    for url in urls:
+        if url and "@" in url:
+            parts = urlsplit(url)
+            if parts.password:
+                text = text.replace(parts.password, "***")
+            if parts.username:
+                text = text.replace(f"{parts.username}:", "***:").replace(
+                    f"{parts.username}@", "***@"
+                )
+    return text
+
+
+def _clean_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
+
+
+class RawStore:
+    """A directory of compressed payloads and per-run journals (one writer process)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.payloads = root / "payloads"
+        self.journals = root / "journal"
+        self.payloads.mkdir(parents=True, exist_ok=True)
+        self.journals.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._journal: Any = None
+        self.run_id: str | None = None
+
+    # -- writing -------------------------------------------------------------------
+    def begin(self, run_id: str) -> None:
+        self.run_id = run_id
+        self._journal = (self.journals / f"{run_id}.jsonl").open("a", encoding="utf-8")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.payloads / sha256[:2] / f"{sha256}.gz"
+
+    def write_body(self, sha256: str, body: bytes) -> None:
+        path = self.blob_path(sha256)
+        if path.exists():
+            return
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        with tmp.open("wb") as fh:
+            fh.write(gzip.compress(body, compresslevel=5, mtime=0))
+        os.replace(tmp, path)
+
+    def journal(self, entry: dict[str, Any]) -> None:
+        line = json.dumps(entry, default=_json_default, ensure_ascii=False)
+        with self._lock:
+            if self._journal is None:
+                raise RuntimeError("RawStore.begin(run_id) was not called")
+            self._journal.write(line + "\n")
+            self._journal.flush()
+
+    def put(
+        self,
+        *,
+        source: str,
+        kind: str,
+        partner_id: str | None,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        sha256: str,
+        fetched_at: datetime,
+        meta: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Write the body (once per sha256) and journal the answer; returns its metadata."""
+        self.write_body(sha256, body)
+        entry = {
+            "type": "response",
+            "response_id": uuid.uuid4().hex,
+            "run_id": self.run_id,
+            "source": source,
+            "kind": kind,
+            "partner_id": partner_id,
+            "url": redact_url(url),
+            "status": status,
+            "headers": _clean_headers(headers),
+            "sha256": sha256,
+            "size": len(body),
+            "fetched_at": fetched_at,
+            "meta": dict(meta or {}),
+        }
+        self.journal(entry)
+        return entry
+
+    def log(self, row: Mapping[str, Any]) -> None:
+        """One ops.fetch_log row (an attempt and its outcome), journaled like a response."""
+        url = row.get("url")
+        clean = {
+            "occurred_at": datetime.now(UTC),
+            **row,
+            "url": redact_url(url),
+            "error": redact_text(row.get("error"), (url,)),
+        }
+        self.journal({"type": "log", "run_id": self.run_id, **clean})
+
+    # -- reading -------------------------------------------------------------------
+    def body(self, sha256: str) -> bytes:
+        return gzip.decompress(self.blob_path(sha256).read_bytes())
+
+    def pending_journals(self, exclude: str | None = None) -> list[Path]:
+        return sorted(p for p in self.journals.glob("*.jsonl") if p.stem != exclude)
+
+    @staticmethod
+    def read_journal(path: Path) -> Iterator[dict[str, Any]]:
+        """Entries of one journal; a line cut short by a kill is skipped."""
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+
+    def retire(self, path: Path) -> None:
+        """A journal fully ingested into the writer database moves to journal/done/."""
+        done = self.journals / "done"
+        done.mkdir(exist_ok=True)
+        os.replace(path, done / path.name)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
