@@ -28,6 +28,8 @@ from flows.models import Model, PythonModel
 
 NEW = "_model_new"
 ROWS = "_model_rows"
+CHANGED = "_model_changed"
+VALIDATION_CHUNK = 200_000
 
 
 @dataclass
@@ -115,14 +117,46 @@ def _materialise(con: duckdb.DuckDBPyConnection, model: Model, context: dict[str
     )
 
 
-def _changed_rows(con: duckdb.DuckDBPyConnection, target: str) -> pd.DataFrame:
+def _changed_rows(con: duckdb.DuckDBPyConnection, target: str) -> int:
+    """New or changed rows (by row hash) into a temp table numbered 1..n; returns n."""
     same_schema = table_exists(con, target) and _columns(con, target) == _columns(con, NEW)
-    if not same_schema:
-        return con.sql(f"select * exclude (_h) from {ROWS} order by _row").df()  # noqa: S608
-    return con.sql(
-        f"select * exclude (_h) from {ROWS} "  # noqa: S608
-        f"where _h not in (select hash(t) from {target} as t) order by _row"
-    ).df()
+    where = f"where _h not in (select hash(t) from {target} as t)" if same_schema else ""  # noqa: S608
+    con.execute(
+        f"create or replace temp table {CHANGED} as "  # noqa: S608
+        f"select row_number() over (order by _row) as _seq, * exclude (_h) from {ROWS} {where}"
+    )
+    return int(load.scalar(con, f"select count(*) from {CHANGED}"))  # noqa: S608
+
+
+@dataclass
+class _Checked:
+    quarantined: pd.DataFrame
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _validate_changed(
+    con: duckdb.DuckDBPyConnection, validator: Any, name: str, n: int, params: dict[str, Any]
+) -> _Checked:
+    """Validate the changed rows a chunk at a time, so memory holds one chunk; quarantined
+    rows are reported by their row number in the new table."""
+    parts: list[pd.DataFrame] = []
+    failures: list[str] = []
+    warnings: list[str] = []
+    for start in range(1, n + 1, VALIDATION_CHUNK):
+        frame = con.execute(
+            f"select * exclude (_seq) from {CHANGED} where _seq between ? and ? order by _seq",  # noqa: S608
+            [start, start + VALIDATION_CHUNK - 1],
+        ).df()
+        rows = frame.pop("_row")
+        result = _validate(validator, name, frame, params)
+        quarantined = result.quarantined.copy()
+        quarantined["row_index"] = [int(rows.iloc[int(i)]) for i in quarantined["row_index"]]
+        parts.append(quarantined)
+        failures += [f for f in result.failures if f not in failures]
+        warnings += [w for w in result.warnings if w not in warnings]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"row_index": []})
+    return _Checked(frame, failures, warnings)
 
 
 @dataclass
@@ -163,14 +197,13 @@ def build_model(
     _materialise(con, model, context)
     total = int(load.scalar(con, f"select count(*) from {ROWS}"))  # noqa: S608
     changed = _changed_rows(con, target)
-    rows = changed.pop("_row")
-    result = _validate(validator, model.name, changed, params)
-    bad = sorted({int(rows.iloc[int(i)]) for i in result.quarantined["row_index"]})
+    result = _validate_changed(con, validator, model.name, changed, params)
+    bad = sorted({int(i) for i in result.quarantined["row_index"]})
     outcome = ModelOutcome(
         model.name,
         "built",
         rows_in=total,
-        validated=len(changed),
+        validated=changed,
         quarantined=len(bad),
         failures=list(result.failures),
         warnings=list(result.warnings),
@@ -199,10 +232,8 @@ def build_model(
             "where _row not in (select _row from bad_rows)"
         )
         con.unregister("bad_rows")
-        quarantined = result.quarantined.copy()
-        quarantined["row_index"] = [int(rows.iloc[int(i)]) for i in quarantined["row_index"]]
-        load.write_quarantine(con, model.name, run_id, datetime.now(UTC), quarantined)
-        moved = len(changed) > 0 or before != total - len(bad)
+        load.write_quarantine(con, model.name, run_id, datetime.now(UTC), result.quarantined)
+        moved = changed > 0 or before != total - len(bad)
         con.execute(
             """
             insert into ops.table_state (table_name, version, inputs, run_id, row_count, updated_at)
@@ -228,5 +259,6 @@ def build_model(
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"drop table if exists {CHANGED}")
     con.execute(f"drop table if exists {ROWS}")
     con.execute(f"drop table if exists {NEW}")

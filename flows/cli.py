@@ -1,4 +1,8 @@
-"""partnerdd command line: refresh, profile, sql."""
+"""partnerdd command line: refresh, reparse, profile, sql.
+
+Exit codes of refresh and reparse: 0 ok, 3 partial (a source or table failed, the rest was
+published), 1 failed (nothing published), 2 usage or configuration error.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,34 +21,31 @@ from rich.table import Table
 from rich.text import Text
 
 from connectors.config import ConfigError
-from flows.db import DatabaseMissing, connect_readonly, database_path
+from flows.db import DatabaseMissing, WriterBusy, connect_readonly, database_path
 from flows.registry import RegistryFileError
 
 console = Console()
 err = Console(stderr=True)
+EXIT_CODES = {"ok": 0, "ok_with_warnings": 0, "partial": 3, "failed": 1}
 
 
-def _cmd_refresh(args: argparse.Namespace) -> int:
-    # Quiet Prefect's per-task log lines in favour of the progress display, unless asked.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if args.verbose else "WARNING")
+def _quiet_prefect(verbose: bool) -> None:
+    """Prefect's per-task log lines give way to the progress display, unless asked for."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
+    # The temporary server takes 7-22 s to start on these machines; Prefect waits 20 s.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+@contextmanager
+def _progress_display() -> Iterator[None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows import progress
-    from flows.offline import DEMO_PARTNERS, offline_sources
-    from flows.refresh import refresh
 
-    partners = Path(args.partners) if args.partners else (DEMO_PARTNERS if args.offline else None)
-    if partners is None:
-        err.print("refresh needs --partners FILE (or --offline for the bundled demo registry)")
-        return 2
-    if not partners.exists():
-        err.print(f"partner registry {partners} does not exist")
-        return 2
-    db = str(database_path(args.db))
     bars: dict[str, Any] = {}
     with Progress(
-        TextColumn("{task.description:<12}"),
+        TextColumn("{task.description:<22}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -61,15 +63,45 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
 
         unsubscribe = progress.subscribe(on_event)
         try:
-            if args.offline:
-                with offline_sources() as overrides:
-                    summary = refresh(str(partners), db, overrides, args.reports)
-            else:
-                summary = refresh(str(partners), db, None, args.reports)
+            yield
         finally:
             unsubscribe()
+
+
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    _quiet_prefect(args.verbose)
+    from flows.offline import DEMO_PARTNERS, offline_sources
+    from flows.refresh import refresh
+
+    partners = Path(args.partners) if args.partners else (DEMO_PARTNERS if args.offline else None)
+    if partners is None:
+        err.print("refresh needs --partners FILE (or --offline for the bundled demo registry)")
+        return 2
+    if not partners.exists():
+        err.print(f"partner registry {partners} does not exist")
+        return 2
+    db = str(database_path(args.db))
+    with _progress_display():
+        if args.offline:
+            with offline_sources() as overrides:
+                summary = refresh(str(partners), db, overrides, args.reports)
+        else:
+            summary = refresh(str(partners), db, None, args.reports)
     _print_summary(summary)
-    return 0 if summary["status"] in ("ok", "ok_with_warnings") else 1
+    return EXIT_CODES.get(summary["status"], 1)
+
+
+def _cmd_reparse(args: argparse.Namespace) -> int:
+    from flows.refresh import reparse
+
+    try:
+        with _progress_display():
+            summary = reparse(args.db, args.source, args.reports)
+    except ValueError as exc:
+        err.print(Text(str(exc)))
+        return 2
+    _print_summary(summary)
+    return EXIT_CODES.get(summary["status"], 1)
 
 
 def _print_summary(summary: dict[str, Any], shown: int = 12) -> None:
@@ -79,6 +111,19 @@ def _print_summary(summary: dict[str, Any], shown: int = 12) -> None:
     )
     for issue in summary["registry_issues"]:
         console.print(Text("registry: " + issue, style="yellow"))
+    for line in summary.get("partial", []):
+        console.print(Text("partial: " + line, style="yellow"))
+    unrecorded = sum(
+        n for k, n in summary.get("fetch_outcomes", {}).items() if k.endswith(":not_recorded")
+    )
+    if unrecorded:
+        console.print(
+            Text(
+                f"{unrecorded} request(s) not recorded in the offline snapshot (not failures; "
+                "see ops.fetch_log outcome 'not_recorded')",
+                style="dim",
+            )
+        )
     problems = summary["fetch_problems"]
     if problems:
         counts: dict[str, int] = {}
@@ -107,17 +152,23 @@ def _print_summary(summary: dict[str, Any], shown: int = 12) -> None:
                     style="yellow",
                 )
             )
-    table = Table("table", "rows in", "loaded", "quarantined", "problems", title="validation")
-    for name, t in summary["tables"].items():
+    changed = {n: t for n, t in summary["tables"].items() if t["status"] != "unchanged"}
+    table = Table(
+        "table", "rows", "validated", "quarantined", "problems", title="rebuilt and validated"
+    )
+    for name, t in changed.items():
         problems_text = "; ".join(t["failures"] + t["warnings"])
         table.add_row(
             name,
-            str(t["rows_in"]),
-            str(t["loaded"]),
+            str(t["loaded"] if t["status"] == "built" else "kept previous"),
+            str(t["validated"]),
             str(t["quarantined"]),
             Text(problems_text[:200]),
         )
     console.print(table)
+    unchanged = len(summary["tables"]) - len(changed)
+    if unchanged:
+        console.print(f"{unchanged} table(s) unchanged: their inputs did not change")
     console.print(f"Data Docs: {summary['data_docs']}/index.html")
 
 
@@ -203,6 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--verbose", action="store_true", help="show Prefect's log lines")
     refresh.set_defaults(handler=_cmd_refresh)
 
+    reparse = sub.add_parser(
+        "reparse", help="rebuild tables from the stored payloads (no network request)"
+    )
+    reparse.add_argument("--source", help="parse only this source again (default: all)")
+    reparse.add_argument("--db", help=db_help)
+    reparse.add_argument("--reports", help="Data Docs directory (default reports/data_docs)")
+    reparse.set_defaults(handler=_cmd_reparse)
+
     profile = sub.add_parser("profile", help="print one partner's profile")
     profile.add_argument("name", help="partner id or part of its name")
     profile.add_argument("--db", help=db_help)
@@ -222,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (DatabaseMissing, ConfigError, RegistryFileError) as exc:
+    except (DatabaseMissing, ConfigError, RegistryFileError, WriterBusy) as exc:
         err.print(Text(f"{type(exc).__name__}: {exc}", style="red"))
         return 2
     return code

@@ -268,6 +268,11 @@ def refresh(
                 "recovered_responses": recovered,
                 "data_docs": str(docs),
             }
+            if not partners:  # every row was rejected: nothing to refresh
+                outcomes[REGISTRY_MODEL].status = "kept_previous"
+                outcomes[REGISTRY_MODEL].failures.append(
+                    f"no valid partner row in {registry_path.name}; see the registry issues"
+                )
             if outcomes[REGISTRY_MODEL].status == "kept_previous":
                 summary.update(status="failed", partial=[], fetch_outcomes={}, fetch_problems=[])
                 summary["tables"] = {k: o.report() for k, o in outcomes.items()}
@@ -313,6 +318,75 @@ def refresh(
         validator_finish()
     logger.info("run %s finished: %s", run_id, summary["status"])
     return summary
+
+
+def reparse(
+    db: str | None = None, source: str | None = None, reports_dir: str | None = None
+) -> dict[str, Any]:
+    """Rebuild landing, staging and marts from the stored payloads, with no network request
+    (what a parser fix or a new column needs), and publish. `source`: only that source is
+    parsed again; every model downstream of what changed is rebuilt."""
+    names = [s.name for s in SOURCES]
+    if source is not None and source not in names:
+        raise ValueError(f"unknown source {source!r}; sources: {', '.join(names)}")
+    env = dict(os.environ)
+    settings = load_settings(env)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    db_path = database_path(db)
+    from flows.validate import Validator
+
+    docs = Path(reports_dir) if reports_dir else DEFAULT_REPORTS
+    validator = Validator(docs)
+    with writer_lock(db_path) as store_root:
+        store = RawStore(store_root)
+        con = open_work(store_root, env)
+        try:
+            landing.ingest_earlier_journals(con, store, run_id)
+            partners = resolved_partners(con, _registry(con))
+            con.execute(
+                "insert into ops.runs (run_id, started_at, status, partners) "
+                "values (?, ?, 'reparsing', ?)",
+                [run_id, datetime.now(UTC), len(partners)],
+            )
+            results = {}
+            for spec in landing.iter_sources(SOURCES, source):
+                for table in ("raw.responses", "raw.extract_records"):
+                    con.execute(
+                        f"update {table} set parsed_run_id = null where source = ?",  # noqa: S608
+                        [spec.name],
+                    )
+                con.execute("delete from ops.parsed_groups where source = ?", [spec.name])
+                report(f"parse {spec.name}", total=None)
+                results[spec.name] = landing.parse_pending(con, store, spec, settings, run_id)
+            context = {"settings": settings, "env": env, "home": load_home(), "run_id": run_id}
+            outcomes = _build(con, validator, run_id, context, _params(partners))
+            status, partial = _status([], {}, outcomes)
+            summary = {
+                "run_id": run_id,
+                "status": status,
+                "partial": partial,
+                "database": str(db_path),
+                "partners": len(partners),
+                "registry_issues": [],
+                "reparsed": {k: r.groups for k, r in results.items()},
+                "fetch_outcomes": {},
+                "fetch_problems": _fetch_problems(con, run_id),
+                "tables": {k: o.report() for k, o in outcomes.items()},
+                "failures": {k: o.failures for k, o in outcomes.items() if o.failures},
+                "data_docs": str(docs),
+            }
+            _finish(con, run_id, summary)
+            publish(con, db_path, _views())
+        finally:
+            con.close()
+    return summary
+
+
+def _registry(con: duckdb.DuckDBPyConnection) -> list[Partner]:
+    rows = con.execute(
+        f"select {', '.join(_REGISTRY_COLUMNS)} from raw.partners order by line"  # noqa: S608
+    ).fetchall()
+    return [Partner(**dict(zip(_REGISTRY_COLUMNS, row, strict=True))) for row in rows]
 
 
 def _finish(con: duckdb.DuckDBPyConnection, run_id: str, summary: Mapping[str, Any]) -> None:

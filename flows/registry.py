@@ -112,10 +112,19 @@ def parse_registry(text: str) -> tuple[list[Partner], list[RegistryIssue]]:
     partners: list[Partner] = []
     issues: list[RegistryIssue] = []
     seen: dict[str, int] = {}
+    rows = 0
     for row in reader:
         line = reader.line_num
+        extra = row.pop(None, None)
+        if extra:
+            raise RegistryFileError(
+                f"line {line}, column {len(header) + 1} ({extra[0]!r}): the row has "
+                f"{len(header) + len(extra)} fields but the header has {len(header)}; "
+                "quote values that contain commas"
+            )
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
+        rows += 1
         partner, row_issues = _check_row(line, row)
         issues.extend(row_issues)
         if partner is None:
@@ -132,8 +141,25 @@ def parse_registry(text: str) -> tuple[list[Partner], list[RegistryIssue]]:
             continue
         seen[partner.partner_id] = line
         partners.append(partner)
+    if not rows:
+        raise RegistryFileError("the registry has a header but no partner rows")
     return partners, issues
 
 
 def read_registry(path: Path) -> tuple[list[Partner], list[RegistryIssue]]:
-    return parse_registry(path.read_text(encoding="utf-8-sig"))
+    """The registry file, or RegistryFileError naming the file (and line and column) when
+    it cannot be read as a whole; nothing is changed then."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise RegistryFileError(
+            f"{path}: line {line}, byte column {column}: not UTF-8 ({exc.reason}); "
+            "save the registry as UTF-8"
+        ) from exc
+    try:
+        return parse_registry(text)
+    except RegistryFileError as exc:
+        raise RegistryFileError(f"{path}: {exc}") from exc

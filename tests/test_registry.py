@@ -56,3 +56,28 @@ def test_missing_required_column_is_a_file_error(tmp_path: Path) -> None:
     path.write_text("partner_id,name\nx,X\n")
     with pytest.raises(RegistryFileError, match="country"):
         read_registry(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            HEADER.encode() + "sap,SAP SE,,DE,,\nmüller,Müller AG,,DE,,\n".encode("latin-1"),
+            "line 3, byte column 2: not UTF-8",
+        ),
+        (HEADER.encode(), "header but no partner rows"),
+        (
+            HEADER.encode() + b"sap,SAP SE,,DE,,,Walldorf, Germany\n",
+            "line 2, column 7 ('Walldorf')",
+        ),
+    ],
+    ids=["wrong-encoding", "header-only", "extra-fields"],
+)
+def test_an_unreadable_registry_is_refused_naming_file_line_and_column(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "partners.csv"
+    path.write_bytes(content)
+    with pytest.raises(RegistryFileError) as failure:
+        read_registry(path)
+    assert str(path) in str(failure.value) and expected in str(failure.value)

@@ -10,15 +10,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.db import publishing
+from flows.db import publish, store_path
 from flows.offline import DEMO_PARTNERS, offline_sources
 from flows.refresh import refresh
 from tests.conftest import table_counts
 
 COUNTED_TABLES = (
-    "raw.http_responses",
-    "raw.gleif__lei_records",
-    "raw.worldbank__wgi",
     "raw.partners",
     "staging.stg_registry__partners",
     "staging.stg_gleif__lei_records",
@@ -73,23 +70,39 @@ def test_offline_demo_fills_partner_profile(demo_db: dict[str, Any]) -> None:
     assert profile["sap"][7] == pytest.approx(1.6641662, abs=1e-6)  # Germany CC 2023
 
 
-def test_raw_payloads_are_stored_with_hash_and_headers(demo_db: dict[str, Any]) -> None:
+def test_raw_payloads_are_stored_with_hash_headers_and_kind(demo_db: dict[str, Any]) -> None:
+    import gzip
+    import hashlib
+
     with duckdb.connect(str(demo_db["db"]), read_only=True) as con:
         rows = con.execute(
-            "select source, status, sha256, octet_length(body), headers->>'Content-Type' "
-            "from raw.http_responses"
+            "select source, kind, partner_id, status, sha256, headers->>'Content-Type' "
+            "from raw.responses where run_id = ?",
+            [demo_db["first"]["run_id"]],
         ).fetchall()
-        sha = con.execute("select sha256(body) = sha256 from raw.http_responses").fetchall()
+        columns = {r[0] for r in con.execute("describe raw.responses").fetchall()}
+    assert "body" not in columns  # the published file carries no payload bodies
     sources = {r[0] for r in rows}
-    assert {"gleif", "worldbank", "sec", "sanctions"} <= sources
+    assert {"gleif", "worldbank", "sec", "sanctions", "resolution"} <= sources
+    kinds = {(r[0], r[1]) for r in rows}
+    assert {("sec", "submissions"), ("worldbank", "wgi_workbook"), ("sanctions", "un_sc")} <= kinds
+    assert all(r[2] is not None for r in rows if r[0] in ("gleif", "sec"))  # partner tagged
     # Unrecorded endpoints (e.g. SEC company facts of SAP) answer 404 and are stored too.
-    assert {r[1] for r in rows} <= {200, 404} and all(r[3] > 0 for r in rows)
-    assert all(ok for (ok,) in sha)  # stored bytes hash to the recorded sha256
+    assert {r[3] for r in rows} <= {200, 404}
+    payloads = store_path(demo_db["db"]) / "payloads"
+    for *_, sha, _ in rows:  # stored bytes hash to the recorded sha256
+        body = gzip.decompress((payloads / sha[:2] / f"{sha}.gz").read_bytes())
+        assert hashlib.sha256(body).hexdigest() == sha
 
 
-def test_rerun_is_idempotent(demo_db: dict[str, Any]) -> None:
+def test_rerun_is_idempotent_and_rebuilds_only_what_changed(demo_db: dict[str, Any]) -> None:
     assert demo_db["second"]["status"] == "ok"
     assert _counts(demo_db["db"]) == demo_db["counts_after_first"]
+    tables = demo_db["second"]["tables"]
+    # Same payloads upstream: the staging tables fed by them are left alone.
+    for name in ("stg_sec__facts", "stg_worldbank__governance", "stg_sanctions__names"):
+        assert tables[name]["status"] == "unchanged", (name, tables[name])
+    assert sum(t["validated"] for t in tables.values()) < 200
 
 
 def test_data_docs_are_built(demo_db: dict[str, Any]) -> None:
@@ -112,10 +125,10 @@ def test_one_failing_source_for_one_partner_is_recorded_and_the_rest_completes(
     )
     with offline_sources() as overrides:
         summary = refresh(str(registry), str(db), overrides, str(tmp_path / "docs"))
-    assert summary["status"] == "ok"
-    gleif_problems = [p for p in summary["fetch_problems"] if p["source"] == "gleif"]
-    assert [p["partner_id"] for p in gleif_problems] == ["tesla"]
-    assert gleif_problems[0]["status"] == 404
+    assert summary["status"] == "partial"  # a registry row was rejected
+    assert any("registry row" in line for line in summary["partial"])
+    assert summary["fetch_outcomes"]["gleif:not_recorded"] == 1
+    assert not [p for p in summary["fetch_problems"] if p["source"] == "gleif"]
     assert any("line 12" in i and "country" in i for i in summary["registry_issues"])
     with duckdb.connect(str(db), read_only=True) as con:
         tesla = con.execute(
@@ -132,7 +145,7 @@ def test_one_failing_source_for_one_partner_is_recorded_and_the_rest_completes(
             "select line, column_name, reason from quarantine.partner_registry"
         ).fetchall()
     assert tesla[0] is None and tesla[1] is not None
-    assert status == ("http_error", 404)
+    assert status == ("not_recorded", 404)  # told apart from a real failure
     assert others == 6
     assert quarantined == [(12, "country", "is not an ISO 3166 country code or name")]
 
@@ -140,42 +153,48 @@ def test_one_failing_source_for_one_partner_is_recorded_and_the_rest_completes(
 def test_table_level_failure_keeps_previous_marts(demo_db: dict[str, Any], tmp_path: Path) -> None:
     db = tmp_path / "keep.duckdb"
     shutil.copy2(demo_db["db"], db)
-    before = _counts(db)["marts.partner_profile"]
+    before = db.read_bytes()
     registry = tmp_path / "all_bad.csv"
     registry.write_text("name,country\nNowhere Ltd,Atlantis\n")  # leaves zero valid partners
     with offline_sources() as overrides:
         summary = refresh(str(registry), str(db), overrides, str(tmp_path / "docs"))
-    assert summary["status"] == "validation_failed"
+    assert summary["status"] == "failed"
     assert "stg_registry__partners" in summary["failures"]
-    with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select count(*) from marts.partner_profile").fetchone()[0] == before
-        assert (
-            con.execute("select status from ops.runs order by started_at desc limit 1").fetchone()[
-                0
-            ]
-            == "validation_failed"
-        )
+    assert db.read_bytes() == before  # nothing published
+    with duckdb.connect(str(store_path(db) / "work.duckdb"), read_only=True) as con:
+        status = con.execute("select status from ops.runs where run_id = ?", [summary["run_id"]])
+        assert status.fetchall() == [("failed",)]
+        assert con.execute("select count(*) from raw.responses").fetchall() == [(0,)]
 
 
-def test_a_failed_refresh_leaves_the_published_file_untouched(tmp_path: Path) -> None:
+def _work_db(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(tmp_path / "work.duckdb"))
+    for schema in ("staging", "marts", "quarantine", "ops"):
+        con.execute(f"create schema if not exists {schema}")
+    return con
+
+
+def test_a_failed_publish_leaves_the_published_file_untouched(tmp_path: Path) -> None:
     db = tmp_path / "pub.duckdb"
-    with publishing(db) as con:
+    with _work_db(tmp_path) as con:
         con.execute("create table marts.t as select 1 as x")
-    before = db.read_bytes()
-    with pytest.raises(RuntimeError), publishing(db) as con:
+        publish(con, db)
+        before = db.read_bytes()
         con.execute("insert into marts.t values (2)")
-        raise RuntimeError("killed mid-refresh")
+        with pytest.raises(duckdb.Error):
+            publish(con, db, views={"marts.broken": "select * from no_such_table"})
     assert db.read_bytes() == before
-    assert not list(tmp_path.glob(".pub.duckdb.building*"))
+    assert not list(tmp_path.glob(".pub.duckdb.publishing*"))
 
 
-def test_readers_keep_reading_while_a_refresh_writes(tmp_path: Path) -> None:
+def test_readers_keep_reading_while_a_refresh_publishes(tmp_path: Path) -> None:
     db = tmp_path / "live.duckdb"
-    with publishing(db) as con:
+    with _work_db(tmp_path) as con:
         con.execute("create table marts.t as select 1 as x")
-    with publishing(db) as writer:
-        writer.execute("insert into marts.t values (2)")
+        publish(con, db)
         with duckdb.connect(str(db), read_only=True) as reader:  # the published file is free
-            assert reader.execute("select count(*) from marts.t").fetchone()[0] == 1
+            con.execute("insert into marts.t values (2)")
+            publish(con, db)
+            assert reader.execute("select count(*) from marts.t").fetchall() == [(1,)]
     with duckdb.connect(str(db), read_only=True) as reader:
-        assert reader.execute("select count(*) from marts.t").fetchone()[0] == 2
+        assert reader.execute("select count(*) from marts.t").fetchall() == [(2,)]

@@ -1,0 +1,182 @@
+"""The core's promises: a killed refresh loses nothing it stored, a failing source fails
+alone, reparse needs no network, and credentials in a URL are never kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from connectors.replay import ReplayServer, Route
+from flows.db import store_path
+from flows.offline import DEMO_PARTNERS, SNAPSHOT_DIR, source_overrides
+from flows.refresh import refresh, reparse
+
+
+def _profile(db: Path) -> list[tuple[Any, ...]]:
+    """The published facts an uninterrupted run and a recovered one must agree on."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return (
+            con.execute(
+                "select partner_id, legal_name, lei, lei_status, gov_rl, gov_cc, governance_year "
+                "from marts.partner_profile order by partner_id"
+            ).fetchall()
+            + con.execute(
+                "select partner_id, fiscal_year, metric, value from marts.partner_financials "
+                "order by all"
+            ).fetchall()
+        )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ReplayServer]:
+    with ReplayServer(SNAPSHOT_DIR) as replay:
+        yield replay
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(
+    prefect_harness: None, server: ReplayServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("uninterrupted")
+    db = work / "p.duckdb"
+    summary = refresh(str(DEMO_PARTNERS), str(db), source_overrides(server.base_url), str(work))
+    return {"db": db, "summary": summary, "profile": _profile(db)}
+
+
+def _journal_responses(db: Path) -> list[dict[str, Any]]:
+    entries = []
+    for path in (store_path(db) / "journal").glob("*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if entry.get("type") == "response":
+                entries.append(entry)
+    return entries
+
+
+def test_sigkill_loses_nothing_stored_and_the_next_run_completes(
+    uninterrupted: dict[str, Any], server: ReplayServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "k.duckdb"
+    env = {
+        **os.environ,
+        **source_overrides(server.base_url),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "flows.cli", "refresh", "--partners", str(DEMO_PARTNERS)]
+    process = subprocess.Popen(  # noqa: S603 (our own CLI)
+        [*command, "--db", str(db), "--reports", str(tmp_path / "docs")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    try:
+        while len(_journal_responses(db)) < 8:
+            assert process.poll() is None, "the refresh ended before it could be killed"
+            assert time.monotonic() < deadline, "no responses were stored in time"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.killpg(process.pid, signal.SIGKILL)  # the orphaned Prefect server, if any
+    assert not db.exists()  # nothing was published by the killed run
+    stored = _journal_responses(db)
+    payloads = store_path(db) / "payloads"
+    assert len(stored) >= 8
+    assert all((payloads / e["sha256"][:2] / f"{e['sha256']}.gz").exists() for e in stored)
+
+    summary = refresh(
+        str(DEMO_PARTNERS), str(db), source_overrides(server.base_url), str(tmp_path / "docs")
+    )
+    assert summary["status"] == "ok", summary["partial"]
+    assert summary["recovered_responses"] == len(stored)
+    assert _profile(db) == uninterrupted["profile"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = con.execute("select count(distinct run_id) from raw.responses").fetchall()
+    assert runs == [(2,)]  # the killed run's answers are kept beside the new ones
+    assert not list(tmp_path.glob(".k.duckdb.publishing*"))
+
+
+def test_a_whole_dataset_source_failing_on_a_first_run_fails_alone(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    with ReplayServer(SNAPSHOT_DIR) as replay:
+        replay.add(
+            Route(
+                path="/worldbank/wgidataset.xlsx",
+                status=404,
+                body=b"<html>moved</html>",
+                content_type="text/html",
+            )
+        )
+        overrides = source_overrides(replay.base_url)
+        base = replay.base_url.replace("http://", "http://partnerdd:s3cret-token@")
+        overrides["PARTNERDD_GLEIF_URL"] = f"{base}/gleif"
+        db = tmp_path / "first.duckdb"
+        summary = refresh(str(DEMO_PARTNERS), str(db), overrides, str(tmp_path / "docs"))
+    assert summary["status"] == "partial"
+    assert any(line.startswith("source worldbank failed") for line in summary["partial"])
+    with duckdb.connect(str(db), read_only=True) as con:
+        sanctions = con.execute("select count(*) from staging.stg_sanctions__entries").fetchall()
+        governance = con.execute(
+            "select count(*), count(gov_rl), count(legal_name) from marts.partner_profile"
+        ).fetchall()
+        gap = con.execute(
+            "select distinct gap_reason from marts.country_coverage where index_name = 'wgi'"
+        ).fetchall()
+        status = con.execute("select status from ops.runs").fetchall()
+    assert sanctions[0][0] > 1000  # every other source loaded and was published
+    assert governance == [(9, 0, 6)]  # governance unknown, identities known
+    assert len(gap) == 1 and "404" in gap[0][0]  # the unknown says why
+    assert status == [("partial",)]
+    # Credentials in a configured URL are used, never stored or logged.
+    assert b"s3cret-token" not in db.read_bytes()
+    store = store_path(db)
+    for path in [*store.rglob("*.jsonl"), store / "work.duckdb"]:
+        assert b"s3cret-token" not in path.read_bytes(), path
+
+
+def test_reparse_rebuilds_marts_from_stored_payloads_without_a_request(
+    uninterrupted: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import shutil
+
+    from flows.sources import gleif
+
+    db = tmp_path / "r.duckdb"
+    shutil.copy2(uninterrupted["db"], db)
+    shutil.copytree(store_path(uninterrupted["db"]), store_path(db))
+    real = gleif.parse_lei_records
+
+    def fixed_parser(body: bytes) -> list[dict[str, Any]]:  # "a parser fix"
+        return [{**r, "legal_name": f"{r['legal_name']} (fixed)"} for r in real(body)]
+
+    monkeypatch.setattr(gleif, "parse_lei_records", fixed_parser)
+    with ReplayServer(SNAPSHOT_DIR) as replay:
+        for key, value in source_overrides(replay.base_url).items():
+            monkeypatch.setenv(key, value)
+        summary = reparse(str(db), "gleif", str(tmp_path / "docs"))
+        assert replay.requests == []
+    assert summary["status"] == "ok"
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = con.execute(
+            "select legal_name from marts.partner_profile where legal_name is not null"
+        ).fetchall()
+    assert len(names) == 6 and all(n.endswith("(fixed)") for (n,) in names)
