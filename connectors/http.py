@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -24,6 +24,19 @@ from urllib3.util.retry import Retry
 from connectors.config import Settings, load_settings
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+def redact_url(url: str | None) -> str | None:
+    """The URL without `user:pass@` credentials: never stored, never logged."""
+    if not url or "@" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 class ResponseTooLarge(requests.RequestException):
@@ -169,7 +182,7 @@ class PoliteSession(requests.Session):
                 chunks.append(chunk)
             return RawResponse(
                 source=self.source,
-                url=resp.url,
+                url=redact_url(resp.url) or resp.url,
                 status=resp.status_code,
                 headers=dict(resp.headers),
                 body=b"".join(chunks),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ PUBLISHED_SCHEMAS = ("staging", "marts", "quarantine", "ops")
 PUBLISHED_RAW = ("raw.partners", "raw.responses")
 # DuckDB's own buffer pool: without a cap it may use 80 % of the machine.
 DEFAULT_MEMORY_LIMIT = "512MB"
+PREFECT_SERVER = b"prefect.server.api.server"
 
 
 class DatabaseMissing(FileNotFoundError):
@@ -96,13 +98,52 @@ def writer_lock(db_path: Path) -> Iterator[Path]:
         handle.write(f"pid {os.getpid()}")
         handle.flush()
         _clean_debris(db_path, store)
-        yield store
+        try:
+            yield store
+        finally:  # only a killed process leaves its servers noted
+            (store / "server.pids").unlink(missing_ok=True)
     finally:
         handle.close()
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def note_server_processes(store: Path) -> None:
+    """Record this process's Prefect server subprocesses, so that if this refresh is killed
+    (SIGKILL leaves them running, orphaned) the next one can stop them."""
+    me = str(os.getpid())
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(stat.parent.name)
+        if fields[1] == me and PREFECT_SERVER in _cmdline(pid):
+            pids.append(pid)
+    (store / "server.pids").write_text("".join(f"{pid}\n" for pid in pids))
+
+
+def _stop_orphaned_servers(store: Path) -> None:
+    noted = store / "server.pids"
+    if not noted.exists():
+        return
+    for line in noted.read_text().split():
+        pid = int(line)
+        if PREFECT_SERVER in _cmdline(pid):  # still that server, not a reused pid
+            os.kill(pid, signal.SIGTERM)
+    noted.unlink()
+
+
 def _clean_debris(db_path: Path, store: Path) -> None:
-    """Work files a killed refresh left behind (safe: we hold the writer lock)."""
+    """What a killed refresh left behind (safe: we hold the writer lock): work files and
+    the Prefect server it had started."""
+    _stop_orphaned_servers(store)
     for leftover in db_path.parent.glob(f".{db_path.name}.publishing-*"):
         leftover.unlink(missing_ok=True)
     tmp = store / "tmp"

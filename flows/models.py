@@ -68,7 +68,8 @@ class PythonModel:
         if self.reads_sql:
             text += load.model_sql(self.layer, self.reads_sql)
         own = f"{self.layer}.{self.name}"
-        return tuple(t for t in table_refs(text) if t != own)
+        found = tuple(t for t in table_refs(text) if t != own)
+        return found or ("ops.runs",)  # reads through other modules: rebuilt every run
 
 
 Model = SqlModel | PythonModel

@@ -24,7 +24,7 @@ from prefect import flow, get_run_logger
 
 from connectors.config import PROJECT_ROOT, Settings, load_settings
 from flows import build, landing, load, models
-from flows.db import database_path, open_work, publish, writer_lock
+from flows.db import database_path, note_server_processes, open_work, publish, writer_lock
 from flows.home import load_home
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
@@ -247,6 +247,7 @@ def refresh(
     docs = Path(reports_dir) if reports_dir else DEFAULT_REPORTS
     validator = Validator(docs)
     with writer_lock(db_path) as store_root:
+        note_server_processes(store_root)
         store = RawStore(store_root)
         con = open_work(store_root, env)
         try:

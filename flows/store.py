@@ -22,22 +22,11 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from connectors.http import redact_url
 
 SENSITIVE_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
-
-
-def redact_url(url: str | None) -> str | None:
-    """The URL without `user:pass@` credentials: never stored, never logged."""
-    if not url or "@" not in url:
-        return url
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def redact_text(text: str | None, urls: tuple[str | None, ...] = ()) -> str | None:

@@ -26,10 +26,23 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+PUBLISHED_RAW = ("raw.partners", "raw.responses")
+
+
 def table_counts(db: Path, tables: tuple[str, ...]) -> dict[str, int]:
-    """Row count per table, read-only: what an idempotent rerun must leave unchanged."""
+    """Row count per table, read-only: what an idempotent rerun must leave unchanged.
+    Landing tables (raw.<source>__<entity>) live in the writer database of the store."""
     import duckdb
 
+    from flows.db import store_path
+
     query = "select count(*) from {}"  # table names come from the tests' own constants
-    with duckdb.connect(str(db), read_only=True) as con:
-        return {t: con.execute(query.format(t)).fetchone()[0] for t in tables}
+    counts = {}
+    with (
+        duckdb.connect(str(db), read_only=True) as published,
+        duckdb.connect(str(store_path(db) / "work.duckdb"), read_only=True) as work,
+    ):
+        for t in tables:
+            con = work if t.startswith("raw.") and t not in PUBLISHED_RAW else published
+            counts[t] = con.execute(query.format(t)).fetchall()[0][0]
+    return counts

@@ -143,15 +143,17 @@ def test_ifrs_filer_financials_and_its_missing_submissions_are_honest(
     assert rows["total_assets"][0] == 607019578.0
     assert rows["equity"][3] == "EquityAttributableToOwnersOfParent"
     # No submissions file was recorded for LPA: a logged 404, and no invented company row.
-    problem = [
-        p
-        for p in run["first"]["fetch_problems"]
-        if p["partner_id"] == "lpa" and p["source"] == "sec"
+    problem = _query(
+        run,
+        "select status, url, outcome from ops.fetch_log where run_id = ? and partner_id = 'lpa' "
+        "and source = 'sec' and outcome <> 'ok'",
+        run["first"]["run_id"],
+    )
+    assert [(p[0], p[1].rsplit("/", 2)[-2:], p[2]) for p in problem] == [
+        (404, ["submissions", "CIK0001997711.json"], "not_recorded")
     ]
-    assert [(p["status"], p["url"].rsplit("/", 2)[-2:]) for p in problem] == [
-        (404, ["submissions", "CIK0001997711.json"])
-    ]
-    assert _query(run, "select count(*) from raw.sec__companies where cik = '0001997711'") == [(0,)]
+    companies = "select count(*) from staging.stg_sec__companies where cik = '0001997711'"
+    assert _query(run, companies) == [(0,)]
     summary = _query(
         run,
         "select latest_revenue, latest_revenue_unit, latest_revenue_year, sec_name "

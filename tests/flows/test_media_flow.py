@@ -245,17 +245,26 @@ def test_partners_without_a_site_are_skipped_with_the_reason(media_run: dict[str
 
 
 def test_pages_are_stored_raw_and_parsed_from_the_stored_bytes(media_run: dict[str, Any]) -> None:
+    import gzip
+    import hashlib
+
+    from flows.db import store_path
+
     rows = _rows(
         media_run["db"],
-        "select source, sha256(body) = sha256, status from raw.http_responses "
-        "where source in ('web', 'news')",
+        "select source, kind, sha256, status from raw.responses where source in ('web', 'news')",
     )
     assert {r[0] for r in rows} == {"web", "news"}
-    assert all(same and status == 200 for _, same, status in rows)
+    assert {r[1] for r in rows if r[0] == "web"} == {"page"}
+    assert all(status == 200 for *_, status in rows)
+    payloads = store_path(media_run["db"]) / "payloads"
+    for _, _, sha, _ in rows:  # the stored bytes are the fetched bytes
+        body = gzip.decompress((payloads / sha[:2] / f"{sha}.gz").read_bytes())
+        assert hashlib.sha256(body).hexdigest() == sha
     pages = _rows(
         media_run["db"],
         "select p.sha256 from marts.partner_web_pages as p "
-        "left join raw.http_responses as r on p.sha256 = r.sha256 "
+        "left join raw.responses as r on p.sha256 = r.sha256 "
         "where p.outcome = 'ok' and p.kind = 'page' and r.sha256 is null",
     )
     assert pages == []  # every parsed page has its raw payload

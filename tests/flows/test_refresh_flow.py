@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,3 +199,15 @@ def test_readers_keep_reading_while_a_refresh_publishes(tmp_path: Path) -> None:
             assert reader.execute("select count(*) from marts.t").fetchall() == [(1,)]
     with duckdb.connect(str(db), read_only=True) as reader:
         assert reader.execute("select count(*) from marts.t").fetchall() == [(2,)]
+
+
+def test_a_second_writer_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    from flows.db import WriterBusy, writer_lock
+
+    db = tmp_path / "busy.duckdb"
+    with writer_lock(db):
+        with pytest.raises(WriterBusy, match=f"pid {os.getpid()}"):
+            with writer_lock(db):
+                pass
+    with writer_lock(db):  # released with its holder
+        pass
