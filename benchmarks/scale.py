@@ -53,6 +53,10 @@ def rss_bound(n: int) -> float | None:
     return next((bound for upto, bound in RSS_BOUNDS if n <= upto), None)
 
 
+def _gib(value: float | None) -> float | None:
+    return None if value is None else value / GIB
+
+
 class Harness:
     """A scratch directory, the child environment and the run limits shared by every run."""
 
@@ -268,11 +272,14 @@ def measurements(baseline: dict[str, Any], runs: list[dict[str, Any]]) -> list[d
     done = [r for r in runs if r["first"]["aborted"] is None]
     for run in runs:
         n, first = run["partners"], run["first"]
-        if first["aborted"]:
+        if "tree_peak_rss" not in first:  # skipped
             rows.append(_row(f"N={n}: {first['aborted']}", None, None, ""))
-            if "tree_peak_rss" not in first:
-                continue
-        rows += _size_rows(n, run, trivial)
+        elif first["aborted"]:
+            peak, bound = first["tree_peak_rss"] / GIB, rss_bound(n)
+            note = f"ABORTED after {first['wall_s']:.0f} s: {first['aborted']}"
+            rows.append(_row(f"N={n}: peak RSS, process tree", peak, _gib(bound), "GiB", note))
+        else:
+            rows += _size_rows(n, run, trivial)
     for a, b in zip(done, done[1:], strict=False):
         added = b["partners"] - a["partners"]
         sizes = f"N={a['partners']}→{b['partners']}"
@@ -317,7 +324,7 @@ def _size_rows(n: int, run: dict[str, Any], trivial: dict[str, Any]) -> list[dic
         _row(
             f"N={n}: peak RSS, process tree",
             first["tree_peak_rss"] / GIB,
-            bound / GIB if bound else None,
+            _gib(bound),
             "GiB",
             f"{first['tree_peak_processes']} processes at the peak",
         ),
