@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger
 
 from connectors.config import PROJECT_ROOT, load_settings
 from flows import load, models
+from flows.checks import run_params
 from flows.db import database_path, publishing
 from flows.home import load_home
 from flows.progress import report
@@ -95,14 +96,19 @@ def _table_report(result: Any, loaded: int) -> dict[str, Any]:
 
 
 def _validate_and_build(
-    con: Any, validator: Any, run_id: str, at: datetime, context: dict[str, Any]
+    con: Any,
+    validator: Any,
+    run_id: str,
+    at: datetime,
+    context: dict[str, Any],
+    params: dict[str, int],
 ) -> dict[str, Any]:
     """Validate every staging batch; load staging and marts in one transaction unless a
     table-level expectation fails, in which case the previous tables stay in place."""
     tables: dict[str, Any] = {}
     staged = {}
     for model in models.STAGING:
-        staged[model.name] = validator.validate(model.name, model.build(con, context))
+        staged[model.name] = validator.validate(model.name, model.build(con, context), params)
         report("validate", advance=1)
     failures = {n: r.failures for n, r in staged.items() if r.stops_load}
     for name, result in staged.items():
@@ -116,7 +122,7 @@ def _validate_and_build(
             load.replace_table(con, f"staging.{name}", result.passed, schemas[name])
             load.write_quarantine(con, name, run_id, at, result.quarantined)
         for model in models.MARTS:
-            mart = validator.validate(model.name, model.build(con, context))
+            mart = validator.validate(model.name, model.build(con, context), params)
             tables[model.name] = _table_report(mart, len(mart.passed))
             report("validate", advance=1)
             if mart.stops_load:
@@ -196,7 +202,9 @@ def refresh(
 
         report("validate", total=len(models.STAGING) + len(models.MARTS))
         context = {"settings": settings, "env": env, "home": home, "run_id": run_id}
-        outcome = _validate_and_build(con, validator, run_id, started, context)
+        params = run_params(resolved, settings)  # what the row-count bounds scale with
+        outcome = _validate_and_build(con, validator, run_id, started, context, params)
+        validator.finish()  # Data Docs, built once for the whole run
         outcome_counts = Counter(f"{row['source']}:{row['outcome']}" for row in logs)
         summary = {
             "run_id": run_id,
