@@ -14,7 +14,9 @@ Each YAML file maps a model (a staging table or mart) to its checks:
 
 Row bounds: `min` and `max` stop the load, `warn_min` and `warn_max` only warn. A bound is
 `<number>`, `<param>` or `<number> * <param>` over the run parameters (PARAMS), so bounds
-scale with the run. Every model has a `min` that can fail in a run with data, or says with
+scale with the run. A fractional minimum is rounded down: `0.5 * partners_with_lei` asks
+3 rows for 7 LEIs and none for 1, as a per-partner source may fail for one partner of a
+small registry. Every model has a `min` that can fail in a run with data, or says with
 `empty_ok: <reason>` why no row-count minimum holds in every healthy run.
 
 Column tests: not_null, unique, numeric, accepted_values: [...], between: {min, max} (bounds
@@ -26,6 +28,7 @@ column test quarantines the rows it rejects.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -64,6 +67,7 @@ _VALUE_TESTS = {
 }
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _BOUND = re.compile(rf"^\s*(?:(?P<factor>{_NUMBER})\s*\*\s*)?(?P<param>[a-z_]+)\s*$")
+_ROUNDED_DOWN = re.compile(r"^trunc\((?P<bound>.*)\)$")  # GX's own expression syntax
 
 
 class ChecksError(ConfigError):
@@ -97,13 +101,16 @@ class Bound:
     factor: float
     param: str | None = None
 
-    def value(self, params: Mapping[str, float]) -> float:
-        return self.factor * params[self.param] if self.param else self.factor
+    def value(self, params: Mapping[str, float], round_down: bool = False) -> float:
+        value = self.factor * params[self.param] if self.param else self.factor
+        return math.floor(value) if round_down else value
 
-    def as_kwarg(self) -> Any:
+    def as_kwarg(self, round_down: bool = False) -> Any:
         """A literal, or a GX $PARAMETER whose expression GX evaluates from the run params."""
         if self.param is None:
             return self.factor
+        if round_down and self.factor != int(self.factor):
+            return {"$PARAMETER": f"trunc({self})"}
         return {"$PARAMETER": str(self)}
 
     def __str__(self) -> str:
@@ -148,7 +155,7 @@ class ModelChecks:
             ("warning", "warn_min", "warn_max"),
         ):
             kwargs = {
-                f"{side}_value": self.rows[key].as_kwarg()
+                f"{side}_value": self.rows[key].as_kwarg(round_down=side == "min")
                 for side, key in (("min", low), ("max", high))
                 if key in self.rows
             }
@@ -186,32 +193,41 @@ class ModelChecks:
         return failures, warnings
 
 
+def _parameter(kwarg: Any) -> tuple[Bound, bool] | None:
+    """(bound, rounded down) of a GX $PARAMETER kwarg; None for a literal."""
+    if not (isinstance(kwarg, dict) and "$PARAMETER" in kwarg):
+        return None
+    text = kwarg["$PARAMETER"]
+    rounded = _ROUNDED_DOWN.match(text)
+    return parse_bound(rounded["bound"] if rounded else text, "run"), rounded is not None
+
+
 def _parameters_in(configs: Iterable[Mapping[str, Any]]) -> set[str]:
     return {
-        parse_bound(value["$PARAMETER"], config["type"]).param or ""
+        found[0].param or ""
         for config in configs
-        for value in config["kwargs"].values()
-        if isinstance(value, dict) and "$PARAMETER" in value
+        for kwarg in config["kwargs"].values()
+        if (found := _parameter(kwarg))
     }
 
 
 def _value(kwarg: Any, params: Mapping[str, float]) -> Any:
-    if isinstance(kwarg, dict) and "$PARAMETER" in kwarg:
-        return parse_bound(kwarg["$PARAMETER"], "run").value(params)
-    return kwarg
+    found = _parameter(kwarg)
+    return kwarg if found is None else found[0].value(params, round_down=found[1])
 
 
 def describe(config: Mapping[str, Any], params: Mapping[str, float]) -> str:
-    """`expect_x(column='c', min_value=0.5 * partners_with_lei = 3.5)`: how reasons and
+    """`expect_x(column='c', min_value=0.5 * partners_with_lei = 3)`: how reasons and
     failures name an expectation, with each parameter expression and its value."""
     parts = []
     for key, value in config["kwargs"].items():
         if key in ("batch_id", "result_format"):
             continue
-        if isinstance(value, dict) and "$PARAMETER" in value:
-            bound = parse_bound(value["$PARAMETER"], config["type"])
-            known = bound.param in params
-            parts.append(f"{key}={bound}" + (f" = {bound.value(params):g}" if known else ""))
+        found = _parameter(value)
+        if found is not None:
+            bound, rounded = found
+            shown = f" = {bound.value(params, rounded):g}" if bound.param in params else ""
+            parts.append(f"{key}={bound}{shown}")
         else:
             parts.append(f"{key}={value!r}")
     return f"{config['type']}({', '.join(parts)})"

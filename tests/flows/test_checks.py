@@ -9,6 +9,7 @@ import pytest
 from connectors.config import load_settings
 from flows import models
 from flows.checks import (
+    PARAMS,
     ChecksError,
     checks_for,
     load_checks,
@@ -106,12 +107,20 @@ def test_a_table_without_checks_names_the_table_and_its_file(tmp_path: Path) -> 
         checks_for(loaded, "partner_x", tmp_path)
 
 
-def test_bounds_scale_with_the_run() -> None:
+def test_bounds_scale_with_the_run(tmp_path: Path) -> None:
     bound = parse_bound("0.5 * partners_with_lei", "here")
     assert bound.value({"partners_with_lei": 7}) == 3.5
     assert bound.value({"partners_with_lei": 0}) == 0  # 0 only when the parameter is 0
     assert parse_bound("partners", "here").value({"partners": 9}) == 9
     assert parse_bound(28000, "here").value({}) == 28000
+    # a fractional minimum is rounded down: one failed partner of one is not a failed source
+    checks = load_checks(_write(tmp_path, "stg_things:\n  rows: {min: 0.5 * partners_with_lei}\n"))
+    problems = checks["stg_things"].row_count_problems
+    assert problems(0, {"partners_with_lei": 1}) == ([], [])
+    assert problems(2, {"partners_with_lei": 7}) == (
+        ["expect_table_row_count_to_be_between(min_value=0.5 * partners_with_lei = 3): observed 2"],
+        [],
+    )
 
 
 def test_every_model_in_the_build_has_checks_and_every_check_a_model() -> None:
@@ -123,10 +132,9 @@ def test_every_model_in_the_build_has_checks_and_every_check_a_model() -> None:
 
 
 def test_every_row_bound_can_fail() -> None:
-    """With every run parameter at 1 (a run that had data), an empty table fails each
-    model's minimum and a huge one trips each maximum."""
-    ones = dict.fromkeys(("partners", "partners_with_lei", "partners_with_cik"), 1)
-    params = {**ones, "partners_with_website": 1, "index_files": 1, "current_year": 2026}
+    """In a run that had data (every count parameter 10), an empty table fails each model's
+    minimum and a huge one trips each maximum."""
+    params = {**dict.fromkeys(PARAMS, 10), "current_year": 2026}
     for name, checks in load_checks(EXPECTATIONS_DIR).items():
         if "min" in checks.rows:
             failures, _ = checks.row_count_problems(0, params)

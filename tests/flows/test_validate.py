@@ -141,18 +141,16 @@ def _lei_records(n: int) -> pd.DataFrame:
 
 
 def test_a_parameter_bound_fails_when_the_run_had_data(validator: Validator) -> None:
-    # min 0.5 * partners_with_lei: 2 records for 6 LEIs is too few
-    result = validator.validate(
-        "stg_gleif__lei_records", _lei_records(2), {**PARAMS, "partners_with_lei": 6}
-    )
+    # min 0.5 * partners_with_lei, rounded down: 2 records for 7 LEIs are too few
+    params = {**PARAMS, "partners_with_lei": 7}
+    result = validator.validate("stg_gleif__lei_records", _lei_records(2), params)
     assert result.failures == [
         "expect_table_row_count_to_be_between(min_value=0.5 * partners_with_lei = 3): observed 2"
     ]
-    # a run with no LEI legitimately has no LEI record
-    empty = validator.validate(
-        "stg_gleif__lei_records", _lei_records(0), {**PARAMS, "partners_with_lei": 0}
-    )
-    assert empty.failures == []
+    assert validator.validate("stg_gleif__lei_records", _lei_records(3), params).failures == []
+    # one LEI whose record did not arrive is one failed partner, logged per partner
+    params = {**PARAMS, "partners_with_lei": 1}
+    assert validator.validate("stg_gleif__lei_records", _lei_records(0), params).failures == []
 
 
 def test_a_batch_of_changed_rows_leaves_row_counts_to_the_merged_table(
