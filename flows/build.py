@@ -169,15 +169,7 @@ class _NothingToValidate:
 def _validate(validator: Any, name: str, frame: pd.DataFrame, params: dict[str, Any]) -> Any:
     if frame.empty:  # no new or changed row: nothing for row-level checks to look at
         return _NothingToValidate()
-    if hasattr(validator, "check_row_count"):
-        return validator.validate(name, frame, params, whole_table=False)
-    return validator.validate(name, frame)  # TODO(checks branch): row counts on the table
-
-
-def _row_count(validator: Any, name: str, n: int, params: dict[str, Any]) -> Any:
-    if hasattr(validator, "check_row_count"):
-        return validator.check_row_count(name, n, params)
-    return [], []
+    return validator.validate(name, frame, params, whole_table=False)
 
 
 def build_model(
@@ -209,7 +201,7 @@ def build_model(
         warnings=list(result.warnings),
     )
     if not outcome.failures:
-        failures, warnings = _row_count(validator, model.name, total - len(bad), params)
+        failures, warnings = validator.check_row_count(model.name, total - len(bad), params)
         outcome.failures += failures
         outcome.warnings += warnings
     if outcome.failures:

@@ -24,6 +24,7 @@ from prefect import flow, get_run_logger
 
 from connectors.config import PROJECT_ROOT, Settings, load_settings
 from flows import build, landing, load, models
+from flows.checks import run_params
 from flows.db import database_path, note_server_processes, open_work, publish, writer_lock
 from flows.home import load_home
 from flows.progress import report
@@ -77,17 +78,6 @@ def _write_registry(
             [json.dumps(digest)],
         )
     con.execute("commit")
-
-
-def _params(partners: list[Partner]) -> dict[str, Any]:
-    """Run parameters the row-count bounds of the checks scale with."""
-    return {
-        "partners": len(partners),
-        "partners_with_lei": sum(1 for p in partners if p.lei),
-        "partners_with_cik": sum(1 for p in partners if p.cik),
-        "partners_with_website": sum(1 for p in partners if p.website),
-        "current_year": datetime.now(UTC).year,
-    }
 
 
 def _source_failures(
@@ -260,7 +250,9 @@ def refresh(
             )
             _write_registry(con, run_id, registry_path, partners, issues, started)
             context = {"settings": settings, "env": env, "home": home, "run_id": run_id}
-            outcomes = _build(con, validator, run_id, context, _params(partners), (REGISTRY_MODEL,))
+            outcomes = _build(
+                con, validator, run_id, context, run_params(partners, settings), (REGISTRY_MODEL,)
+            )
             summary: dict[str, Any] = {
                 "run_id": run_id,
                 "database": str(db_path),
@@ -291,7 +283,9 @@ def refresh(
             rest = tuple(
                 m.name for m in (*models.STAGING, *models.MARTS) if m.name != REGISTRY_MODEL
             )
-            outcomes.update(_build(con, validator, run_id, context, _params(current), rest))
+            outcomes.update(
+                _build(con, validator, run_id, context, run_params(current, settings), rest)
+            )
             status, partial = _status(issues, failed_sources, outcomes)
             summary.update(
                 status=status,
@@ -314,9 +308,7 @@ def refresh(
         finally:
             store.close()
             con.close()
-    validator_finish = getattr(validator, "finish", None)
-    if callable(validator_finish):
-        validator_finish()
+    validator.finish()  # Data Docs, once per run
     logger.info("run %s finished: %s", run_id, summary["status"])
     return summary
 
@@ -360,7 +352,7 @@ def reparse(
                 report(f"parse {spec.name}", total=None)
                 results[spec.name] = landing.parse_pending(con, store, spec, settings, run_id)
             context = {"settings": settings, "env": env, "home": load_home(), "run_id": run_id}
-            outcomes = _build(con, validator, run_id, context, _params(partners))
+            outcomes = _build(con, validator, run_id, context, run_params(partners, settings))
             status, partial = _status([], {}, outcomes)
             summary = {
                 "run_id": run_id,

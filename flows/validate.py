@@ -1,23 +1,26 @@
 """Great Expectations validation of each batch, with quarantine of rejected rows.
 
-Suites live in expectations/<table>.json. A failed column-map expectation (one that
-reports unexpected row indexes) quarantines just those rows with the expectation and the
-reason; any other failed critical expectation (schema, row count) is table-level and
-stops the load. Expectations with severity "warning" only warn.
+Checks are written per model in expectations/<layer>.yml (see flows/checks.py) and compiled
+to GX suites once per Validator. A failed column-map expectation (one that reports
+unexpected row indexes) quarantines just those rows with the expectation and the reason;
+any other failed critical expectation (columns, row count) is table-level and stops the
+load. Expectations with severity "warning" only warn.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from connectors.config import PROJECT_ROOT
+from flows.checks import ModelChecks, checks_for, describe, load_checks
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 QUARANTINE_COLUMNS = ["row_index", "expectation", "column_name", "reason", "row_json"]
@@ -38,20 +41,6 @@ class TableValidation:
         return bool(self.failures)
 
 
-def load_suite_document(table: str, directory: Path = EXPECTATIONS_DIR) -> dict[str, Any]:
-    path = directory / f"{table}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no expectation suite for {table}: expected {path}")
-    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return document
-
-
-def _describe(config: Any) -> str:
-    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "result_format")}
-    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return f"{config.type}({args})"
-
-
 def _json_row(row: pd.Series) -> str:
     return json.dumps(
         {
@@ -63,7 +52,8 @@ def _json_row(row: pd.Series) -> str:
 
 
 class Validator:
-    """One ephemeral GX context per refresh; Data Docs written to docs_dir when given."""
+    """One ephemeral GX context per refresh. Each table's suite, asset and validation
+    definition are added once and reused; Data Docs are written to docs_dir by finish()."""
 
     def __init__(
         self, docs_dir: Path | None = None, expectations_dir: Path = EXPECTATIONS_DIR
@@ -74,11 +64,14 @@ class Validator:
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         self._gx = gx
         self.expectations_dir = expectations_dir
+        self.checks = load_checks(expectations_dir)
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(
             globally=False, metric_calculations=False
         )
         self.source = self.context.data_sources.add_pandas("partnerdd")
+        self._definitions: dict[str, Any] = {}
+        self._written: dict[str, dict[str, Any]] = {}  # expectation id -> config as written
         self.docs_dir = docs_dir
         if docs_dir is not None:
             docs_dir.mkdir(parents=True, exist_ok=True)
@@ -94,41 +87,63 @@ class Validator:
                 },
             )
 
-    def validate(self, table: str, frame: pd.DataFrame) -> TableValidation:
-        gx = self._gx
-        frame = frame.reset_index(drop=True)
-        document = load_suite_document(table, self.expectations_dir)
-        suite = self.context.suites.add_or_update(
-            gx.ExpectationSuite(
-                name=table, expectations=document["expectations"], meta=document.get("meta", {})
-            )
-        )
-        asset = self.source.add_dataframe_asset(f"{table}-{len(self.source.assets)}")
-        batch = asset.add_batch_definition_whole_dataframe("whole")
-        definition = self.context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=table, data=batch, suite=suite)
-        )
-        actions = []
-        if self.docs_dir is not None:
-            actions.append(
-                gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["partnerdd"])
-            )
-        checkpoint = self.context.checkpoints.add_or_update(
-            gx.Checkpoint(
-                name=f"check-{table}",
-                validation_definitions=[definition],
-                actions=actions,
-                result_format="COMPLETE",
-            )
-        )
-        run = checkpoint.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters={"current_year": datetime.now(UTC).year},
-        )
-        result = next(iter(run.run_results.values()))
-        return self._split(table, frame, result)
+    def model_checks(self, table: str) -> ModelChecks:
+        return checks_for(self.checks, table, self.expectations_dir)
 
-    def _split(self, table: str, frame: pd.DataFrame, result: Any) -> TableValidation:
+    def _definition(self, checks: ModelChecks, whole_table: bool) -> Any:
+        name = checks.name if whole_table else f"{checks.name}__changed_rows"
+        if name not in self._definitions:
+            gx = self._gx
+            configs = checks.suite(whole_table)
+            suite = self.context.suites.add(gx.ExpectationSuite(name=name, expectations=configs))
+            # GX reports parameters already substituted; reasons name the expression too
+            for added, config in zip(suite.expectations, configs, strict=True):
+                self._written[str(added.id)] = config
+            batch = self.source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
+                "whole"
+            )
+            self._definitions[name] = self.context.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+        return self._definitions[name]
+
+    def validate(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        params: Mapping[str, float] | None = None,
+        whole_table: bool = True,
+    ) -> TableValidation:
+        """Validate `frame` against the table's checks. With whole_table=False the frame is
+        a batch of changed rows: its row-count bounds are left to check_row_count() on the
+        merged table. `params` are the run parameters (flows.checks.run_params)."""
+        checks = self.model_checks(table)
+        values = checks.parameters(params, whole_table)
+        frame = frame.reset_index(drop=True)
+        result = self._definition(checks, whole_table).run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=values,
+            result_format="COMPLETE",
+        )
+        return self._split(table, frame, result, values)
+
+    def check_row_count(
+        self, table: str, n_rows: int, params: Mapping[str, float]
+    ) -> tuple[list[str], list[str]]:
+        """(failures, warnings) of the table's row-count bounds for n_rows rows, e.g. of the
+        merged table counted in SQL after a batch was validated with whole_table=False."""
+        return self.model_checks(table).row_count_problems(n_rows, params)
+
+    def finish(self) -> Path | None:
+        """Build Data Docs once for every validation of this run; the index path."""
+        if self.docs_dir is None:
+            return None
+        self.context.build_data_docs(site_names=["partnerdd"])
+        return self.docs_dir / "index.html"
+
+    def _split(
+        self, table: str, frame: pd.DataFrame, result: Any, params: Mapping[str, float]
+    ) -> TableValidation:
         failures: list[str] = []
         warnings: list[str] = []
         rejected: list[dict[str, Any]] = []
@@ -136,7 +151,8 @@ class Validator:
             if outcome.success:
                 continue
             config = outcome.expectation_config
-            description = _describe(config)
+            written = self._written.get(str(config.id), {"type": config.type, "kwargs": {}})
+            description = describe(written, params)
             severity = str(getattr(config, "severity", "critical")).lower().split(".")[-1]
             detail = outcome.result or {}
             if outcome.exception_info and outcome.exception_info.get("raised_exception"):
@@ -155,6 +171,8 @@ class Validator:
                 for index in indexes:
                     i = int(index) if not isinstance(index, dict) else int(index.get("index", -1))
                     value = frame.at[i, column] if column in frame.columns else None
+                    if isinstance(value, np.generic):  # 2999, not np.int64(2999)
+                        value = value.item()
                     rejected.append(
                         {
                             "row_index": i,
