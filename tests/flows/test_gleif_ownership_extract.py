@@ -31,7 +31,9 @@ def lei_route(endpoint: str, file: str, **query: str) -> Route:
 
 ROUTES = [
     # No relationship routes: the replay server answers 404 like the real API does.
-    lei_route("direct-parent-reporting-exception", f"direct-parent-reporting-exception_{SHELL}.json"),
+    lei_route(
+        "direct-parent-reporting-exception", f"direct-parent-reporting-exception_{SHELL}.json"
+    ),
     lei_route(
         "ultimate-parent-reporting-exception", f"ultimate-parent-reporting-exception_{SHELL}.json"
     ),
