@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -169,9 +167,3 @@ class ReplayServer:
                 return
 
         return Handler
-
-
-@contextmanager
-def serving(snapshot_dir: Path) -> Iterator[ReplayServer]:
-    with ReplayServer(snapshot_dir) as server:
-        yield server
