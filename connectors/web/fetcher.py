@@ -123,7 +123,7 @@ class SafeFetcher:
         self.max_pages = int(max_pages if max_pages is not None else conf["max_pages"])
         self.max_redirects = int(conf["max_redirects"])
         self.session = self._session(source, max_response_bytes or int(conf["max_response_bytes"]))
-        allow = AllowList.parse(str(self.settings.http.get("allow_hosts", "")))
+        allow = AllowList.parse(str(self.settings.http["allow_hosts"]))
         self.guard = AddressGuard(allow, resolver)
         self.robots = robots_cache or RobotsCache(float(conf["robots_max_age_seconds"]))
         self.product_token = str(self.session.headers["User-Agent"]).split("/")[0].split()[0]

@@ -57,11 +57,9 @@ def test_ultimate_parent_relationship_row() -> None:
     assert row["parent_name"] is None  # not passed: the relationship record has no names
 
 
-def test_parent_record_name() -> None:
-    assert parse_lei_record_name(body(f"direct-parent_{APPLE_ENERGY}.json")) == (
-        APPLE_INC,
-        "Apple Inc.",
-    )
+@pytest.mark.parametrize("level", ["direct-parent", "ultimate-parent"])
+def test_parent_record_name(level: str) -> None:
+    assert parse_lei_record_name(body(f"{level}_{APPLE_ENERGY}.json")) == (APPLE_INC, "Apple Inc.")
 
 
 @pytest.mark.parametrize(
