@@ -27,8 +27,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Scale options pass through, e.g. make bench BENCH_ARGS="--partners 10000" (see benchmarks/scale.py)
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,13 +1,17 @@
 """Speed and memory measurements, each a ratio against a bound or a peer in the same run.
 
-    make bench            # or: .venv/bin/python -m benchmarks.run
+    make bench            # or: .venv/bin/python -m benchmarks.run [scale options]
+    make bench BENCH_ARGS="--partners 10000"
 
-Everything runs offline against loopback servers; nothing here is asserted by tests.
+The micro benchmarks below, then the scale benchmark (benchmarks/scale.py; its options are
+passed through). Everything runs offline against loopback servers; nothing here is asserted
+by tests.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -18,6 +22,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from benchmarks import scale
 from connectors.config import load_settings
 from connectors.http import ResponseTooLarge, make_session
 from connectors.replay import ReplayServer, Route
@@ -151,7 +156,8 @@ def bench_size_cap_memory() -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    scale.build_parser().parse_args(argv)  # bad scale options fail before the micro benchmarks
     results = [
         bench_rate_limited_fetch(),
         bench_workbook_parse(),
@@ -164,8 +170,9 @@ def main() -> None:
             f"{r['name']:38} {r['measured_s']:10.3f} {r['bound_s']:11.3f} "
             f"{r['ratio']:7.2f}  {r['meaning']}"
         )
-    print("(times in seconds; the memory row in MiB)")
+    print("(times in seconds; the memory row in MiB)\n", flush=True)
+    return scale.main(argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -13,13 +13,18 @@ A snapshot directory holds the recorded bodies plus ``routes.json``::
 The request log (method, path, query, headers) lets tests prove what did or did not arrive.
 
 A route matches on the exact path and, when given, on every listed query parameter.
+A ``PatternRoute`` (code only, not in routes.json) matches a regular expression instead and
+renders the body from the named groups, so one route serves many ids (the scale benchmark's
+synthetic partners); when it renders None the id is unknown and the next route is tried.
 Anything unmatched gets a JSON 404, like a real API for an unknown id.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,7 +48,37 @@ class Route:
     hits: int = 0
 
     def matches(self, path: str, query: dict[str, str]) -> bool:
-        return path == self.path and all(query.get(k) == v for k, v in self.query.items())
+        return path == self.path and self._query_matches(query)
+
+    def _query_matches(self, query: dict[str, str]) -> bool:
+        return all(query.get(k) == v for k, v in self.query.items())
+
+    def answer(self, path: str, snapshot_dir: Path | None) -> bytes | None:
+        """The body for a matched request; None when this route does not know the id."""
+        if self.body is not None:
+            return self.body
+        if self.file is not None:
+            assert snapshot_dir is not None
+            return (snapshot_dir / self.file).read_bytes()
+        return b""
+
+
+@dataclass(kw_only=True)
+class PatternRoute(Route):
+    """``path`` is a regular expression over the whole path; ``render`` builds the body from
+    its named groups, or returns None for an id it does not know."""
+
+    render: Callable[[dict[str, str]], bytes | None]
+
+    def __post_init__(self) -> None:
+        self._regex = re.compile(self.path)
+
+    def matches(self, path: str, query: dict[str, str]) -> bool:
+        return self._regex.fullmatch(path) is not None and self._query_matches(query)
+
+    def answer(self, path: str, snapshot_dir: Path | None) -> bytes | None:
+        match = self._regex.fullmatch(path)
+        return None if match is None else self.render(match.groupdict())
 
 
 def load_routes(snapshot_dir: Path) -> list[Route]:
@@ -112,18 +147,18 @@ class ReplayServer:
                 {"method": method, "path": parts.path, "query": query, "headers": headers}
             )
         for route in self.routes:
-            if route.matches(parts.path, query):
-                with self._lock:
-                    route.hits += 1
-                    failing = route.hits <= route.fail_first
-                if failing:
-                    return route.fail_status, dict(route.fail_headers), b"injected fault"
-                body = route.body
-                if body is None and route.file is not None:
-                    assert self.snapshot_dir is not None
-                    body = (self.snapshot_dir / route.file).read_bytes()
-                headers = {"Content-Type": route.content_type, **route.headers}
-                return route.status, headers, body or b""
+            if not route.matches(parts.path, query):
+                continue
+            body = route.answer(parts.path, self.snapshot_dir)
+            if body is None:
+                continue
+            with self._lock:
+                route.hits += 1
+                failing = route.hits <= route.fail_first
+            if failing:
+                return route.fail_status, dict(route.fail_headers), b"injected fault"
+            headers = {"Content-Type": route.content_type, **route.headers}
+            return route.status, headers, body
         error = json.dumps(
             {
                 "errors": [
