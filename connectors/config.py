@@ -66,12 +66,3 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         name: _overlay(name, section, env) for name, section in raw.get("sources", {}).items()
     }
     return Settings(http=http, sources=sources)
-
-
-def require_secret(name: str, env: Mapping[str, str] | None = None) -> str:
-    """Return a secret from the environment or fail loudly naming the variable (never its value)."""
-    env = os.environ if env is None else env
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"{name} is required but not set; see .env.example")
-    return value

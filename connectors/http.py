@@ -21,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from connectors.config import Settings, load_settings
+from connectors.config import Settings
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -192,13 +192,12 @@ class PoliteSession(requests.Session):
 
 def make_session(
     source: str,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     user_agent: str | None = None,
     max_response_bytes: int | None = None,
 ) -> PoliteSession:
     """Build the session for one source from config (rate limit from [sources.<source>])."""
-    settings = settings or load_settings()
     http = settings.http
     src = settings.sources.get(source, {})
     rate = float(src.get("rate_per_second", 0) or 0)

@@ -24,8 +24,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -203,9 +202,3 @@ class ReplayServer:
                 return
 
         return Handler
-
-
-@contextmanager
-def serving(snapshot_dir: Path) -> Iterator[ReplayServer]:
-    with ReplayServer(snapshot_dir) as server:
-        yield server

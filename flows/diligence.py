@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from connectors.sanctions.screen import build_names_index, screen
-from connectors.sanctions.settings import load_sanctions_settings
+from connectors.sanctions.settings import sanctions_settings
 
 HIT_COLUMNS = [
     "partner_id",
@@ -80,7 +80,7 @@ def _candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
 
 
 def partner_sanctions_hits(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
-    config = load_sanctions_settings(context.get("env"))
+    config = sanctions_settings(context["settings"])
     names = con.execute(
         "select list_name, entry_id, name, name_type, source_url from staging.stg_sanctions__names"
     ).df()

@@ -14,7 +14,7 @@ from flows import load
 
 def news_as_of(settings: Settings) -> datetime:
     """End of the day given in [sources.news] as_of (for reproducible reports), else now."""
-    value = str(settings.sources.get("news", {}).get("as_of", "") or "").strip()
+    value = str(settings.source("news")["as_of"]).strip()
     if not value:
         return datetime.now(UTC)
     try:

@@ -13,6 +13,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from connectors.news.adverse import adverse_categories
+
 # fmt: off
 SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Identity", [
@@ -207,21 +209,9 @@ def _revenue_table(con: duckdb.DuckDBPyConnection, partner_id: str) -> Table | N
     return table
 
 
-ADVERSE_CATEGORIES = (
-    "fraud",
-    "bribery_corruption",
-    "sanctions",
-    "litigation",
-    "labour",
-    "environment",
-    "insolvency",
-    "data_breach",
-)
-
-
 def _adverse_table(profile: dict[str, Any]) -> Table | None:
     """Adverse-media articles per category as bars; unknown when no news source answered."""
-    counts: list[tuple[str, Any]] = [(c, profile.get(f"adverse_{c}")) for c in ADVERSE_CATEGORIES]
+    counts: list[tuple[str, Any]] = [(c, profile.get(f"adverse_{c}")) for c in adverse_categories()]
     if all(is_unknown(v) for _, v in counts):
         return None
     top = max((int(v) for _, v in counts if not is_unknown(v)), default=0) or 1

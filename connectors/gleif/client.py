@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.config import Settings, load_settings
+from connectors.config import Settings
 from connectors.http import PoliteSession, RawResponse, make_session
 
 
@@ -12,8 +12,7 @@ class GleifClient:
         self.base_url = base_url.rstrip("/")
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> GleifClient:
-        settings = settings or load_settings()
+    def from_settings(cls, settings: Settings) -> GleifClient:
         return cls(make_session("gleif", settings), settings.source_url("gleif"))
 
     def lei_record(self, lei: str) -> RawResponse:

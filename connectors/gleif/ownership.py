@@ -1,7 +1,7 @@
-"""GLEIF level-2 data (who owns whom) and name/registration facts from lei-records.
+"""GLEIF level-2 data (who owns whom) and the other names in lei-records.
 
 Fetch functions return ``connectors.http.RawResponse`` (never parse); ``parse_*`` functions are
-pure and return rows; ``collect_ownership`` runs the fetch-then-parse sequence for one LEI.
+pure and return rows. flows/sources/gleif_ownership.py runs them per partner.
 
 Real API behaviour this follows: when an entity reports no parent, ``/direct-parent-relationship``
 (and ``/ultimate-parent-relationship``) answer **404**, and ``/direct-parent-reporting-exception``
@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from connectors.config import Settings, load_settings
 from connectors.http import PoliteSession, RawResponse
 
-DEFAULT_BASE_URL = "https://api.gleif.org/api/v1"
 JSONAPI_HEADERS = {"Accept": "application/vnd.api+json"}
-DEFAULT_CHILDREN_PAGE_SIZE = 100
-DEFAULT_MAX_PAGES = 20
+CHILDREN_PAGE_SIZE = 100
 
 RELATIONS = ("direct_parent", "ultimate_parent")
 RELATIONSHIP_TYPES = {
@@ -49,24 +45,10 @@ OWNERSHIP_COLUMNS = (
 )
 CHILD_COLUMNS = ("parent_lei", "child_lei", "child_name", "child_country", "source_url", "sha256")
 NAME_COLUMNS = ("lei", "name", "name_type", "language", "source_url")
-REGISTRATION_COLUMNS = (
-    "lei",
-    "registration_status",  # ISSUED | LAPSED | RETIRED | ANNULLED | PENDING_* ...
-    "next_renewal_date",
-    "last_update",
-    "managing_lou",
-    "source_url",
-)
 
 
 class GleifOwnershipError(RuntimeError):
     """A GLEIF payload or answer that cannot be turned into rows; the message says why."""
-
-
-def gleif_base_url(settings: Settings | None = None) -> str:
-    """[sources.gleif] url (env PARTNERDD_GLEIF_URL), default https://api.gleif.org/api/v1."""
-    settings = settings or load_settings()
-    return str(settings.sources.get("gleif", {}).get("url") or DEFAULT_BASE_URL).rstrip("/")
 
 
 def _get(session: PoliteSession, url: str, params: dict[str, str] | None = None) -> RawResponse:
@@ -115,6 +97,33 @@ def fetch_ultimate_parent(session: PoliteSession, base_url: str, lei: str) -> Ra
     return _get(session, _lei_url(base_url, lei, "ultimate-parent"))
 
 
+# relation -> its (relationship, reporting exception, parent record) fetchers
+LEVEL_FETCHERS = {
+    "direct_parent": (
+        fetch_direct_parent_relationship,
+        fetch_direct_parent_reporting_exception,
+        fetch_direct_parent,
+    ),
+    "ultimate_parent": (
+        fetch_ultimate_parent_relationship,
+        fetch_ultimate_parent_reporting_exception,
+        fetch_ultimate_parent,
+    ),
+}
+
+
+def fetch_children_page(
+    session: PoliteSession, base_url: str, lei: str, params: dict[str, str]
+) -> RawResponse:
+    """One page of ``/direct-children``. Later pages take only the query of the previous
+    page's ``links.next`` (next_page_params), so paging never leaves the configured host."""
+    return _get(session, _lei_url(base_url, lei, "direct-children"), params)
+
+
+def first_children_page() -> dict[str, str]:
+    return {"page[size]": str(CHILDREN_PAGE_SIZE), "page[number]": "1"}
+
+
 def next_page_params(body: bytes | str) -> dict[str, str] | None:
     """Query parameters of the payload's ``links.next``, or None on the last page."""
     document = _load(body)
@@ -122,38 +131,6 @@ def next_page_params(body: bytes | str) -> dict[str, str] | None:
     if not next_link:
         return None
     return dict(parse_qsl(urlsplit(str(next_link)).query, keep_blank_values=True))
-
-
-def fetch_direct_children(
-    session: PoliteSession,
-    base_url: str,
-    lei: str,
-    *,
-    page_size: int = DEFAULT_CHILDREN_PAGE_SIZE,
-    max_pages: int = DEFAULT_MAX_PAGES,
-) -> list[RawResponse]:
-    """Every page of ``/lei-records/{lei}/direct-children`` up to ``max_pages``.
-
-    ``links.next`` is followed by taking only its query (page[number], page[size]) and
-    applying it to our own base URL, so paging never leaves the configured host. Stops at a
-    non-2xx answer (returned as the last element). If the cap is reached while a next page
-    exists, the last response is still returned and ``children_truncated`` tells the caller.
-    """
-    url = _lei_url(base_url, lei, "direct-children")
-    params: dict[str, str] | None = {"page[size]": str(page_size), "page[number]": "1"}
-    pages: list[RawResponse] = []
-    while params is not None and len(pages) < max_pages:
-        response = _get(session, url, params)
-        pages.append(response)
-        if not response.ok:
-            break
-        params = next_page_params(response.body)
-    return pages
-
-
-def children_truncated(pages: list[RawResponse]) -> bool:
-    """True when the last fetched children page still points to a next page (cap reached)."""
-    return bool(pages) and pages[-1].ok and next_page_params(pages[-1].body) is not None
 
 
 # ---------------------------------------------------------------- parse (pure)
@@ -329,104 +306,3 @@ def parse_other_names(body: bytes | str, source_url: str) -> list[dict[str, Any]
                     }
                 )
     return rows
-
-
-def parse_registration(body: bytes | str, source_url: str) -> list[dict[str, Any]]:
-    """REGISTRATION_COLUMNS rows (one per lei-record in the payload); dates as YYYY-MM-DD."""
-    rows = []
-    for resource in _resources(_load(body), "lei-records"):
-        attributes = resource.get("attributes") or {}
-        registration = attributes.get("registration") or {}
-        rows.append(
-            {
-                "lei": attributes.get("lei") or resource.get("id"),
-                "registration_status": registration.get("status"),
-                "next_renewal_date": _date(registration.get("nextRenewalDate")),
-                "last_update": _date(registration.get("lastUpdateDate")),
-                "managing_lou": registration.get("managingLou"),
-                "source_url": source_url,
-            }
-        )
-    return rows
-
-
-# ---------------------------------------------------------------- orchestration
-
-
-@dataclass
-class OwnershipResult:
-    """Rows for one LEI plus every raw response fetched for them (store these as evidence)."""
-
-    ownership: list[dict[str, Any]] = field(default_factory=list)
-    children: list[dict[str, Any]] = field(default_factory=list)
-    children_truncated: bool = False
-    responses: list[RawResponse] = field(default_factory=list)
-
-
-_LEVEL_FETCHERS = {
-    "direct_parent": (
-        fetch_direct_parent_relationship,
-        fetch_direct_parent_reporting_exception,
-        fetch_direct_parent,
-    ),
-    "ultimate_parent": (
-        fetch_ultimate_parent_relationship,
-        fetch_ultimate_parent_reporting_exception,
-        fetch_ultimate_parent,
-    ),
-}
-
-
-def _collect_level(
-    session: PoliteSession, base_url: str, lei: str, relation: str, result: OwnershipResult
-) -> None:
-    fetch_relationship, fetch_exception, fetch_parent = _LEVEL_FETCHERS[relation]
-    relationship = fetch_relationship(session, base_url, lei)
-    result.responses.append(relationship)
-    if relationship.ok:
-        parent = fetch_parent(session, base_url, lei)
-        result.responses.append(parent)
-        parent_name = parse_lei_record_name(parent.body)[1] if parent.ok else None
-        result.ownership.extend(
-            parse_parent_relationship(relationship.body, relationship.url, parent_name)
-        )
-        return
-    if relationship.status != 404:
-        raise GleifOwnershipError(f"{relationship.url}: HTTP {relationship.status}")
-    exception = fetch_exception(session, base_url, lei)
-    result.responses.append(exception)
-    if not exception.ok:
-        raise GleifOwnershipError(
-            f"{lei}: no {relation} relationship (404) and the reporting-exception endpoint "
-            f"answered HTTP {exception.status}"
-        )
-    result.ownership.extend(parse_reporting_exception(exception.body, exception.url))
-
-
-def collect_ownership(
-    session: PoliteSession,
-    base_url: str,
-    lei: str,
-    *,
-    with_children: bool = True,
-    max_children_pages: int = DEFAULT_MAX_PAGES,
-) -> OwnershipResult:
-    """Direct and ultimate parent (or the reporting exception) and the direct children of lei.
-
-    Per level: relationship endpoint; on 200 also the parent's record for its name; on 404
-    the reporting-exception endpoint. Any other answer raises GleifOwnershipError.
-    """
-    result = OwnershipResult()
-    for relation in RELATIONS:
-        _collect_level(session, base_url, lei, relation, result)
-    if with_children:
-        pages = fetch_direct_children(session, base_url, lei, max_pages=max_children_pages)
-        result.responses.extend(pages)
-        for page in pages:
-            if page.status == 404:
-                break  # no children resource for this LEI
-            if not page.ok:
-                raise GleifOwnershipError(f"{page.url}: HTTP {page.status}")
-            result.children.extend(parse_direct_children(page.body, lei, page.url))
-        result.children_truncated = children_truncated(pages)
-    return result

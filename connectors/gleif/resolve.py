@@ -22,14 +22,13 @@ from typing import Any
 from connectors.http import PoliteSession, RawResponse
 from connectors.names import name_similarity, normalise_name
 
-from .ownership import JSONAPI_HEADERS, gleif_base_url
+from .ownership import JSONAPI_HEADERS
 
 __all__ = [
     "CANDIDATE_COLUMNS",
     "fetch_fuzzycompletions",
     "fetch_lei_records_by_leis",
     "fetch_lei_search",
-    "gleif_base_url",
     "parse_fuzzycompletions",
     "parse_lei_candidates",
     "pick",

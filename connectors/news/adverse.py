@@ -13,10 +13,6 @@ from typing import Any
 from connectors.config import CONFIG_DIR
 from connectors.web.capabilities import Lexicon, load_lexicon, match_lexicon
 
-CATEGORIES = (
-    "fraud", "bribery_corruption", "sanctions", "litigation", "labour", "environment",
-    "insolvency", "data_breach",
-)  # fmt: skip
 ADVERSE_KEYS = (
     "url", "category", "phrase", "lang", "matched_text", "field", "evidence", "source_url",
 )  # fmt: skip
@@ -24,6 +20,12 @@ ADVERSE_KEYS = (
 
 def load_adverse_lexicon(path: Path | None = None) -> Lexicon:
     return load_lexicon(path or CONFIG_DIR / "adverse_media.toml", "categories")
+
+
+def adverse_categories() -> tuple[str, ...]:
+    """The category ids, in the lexicon's order: the one list of adverse-media categories
+    (the marts' adverse_<category> columns follow it)."""
+    return tuple(load_adverse_lexicon().entries)
 
 
 def tag_adverse(rows: list[dict[str, Any]], lexicon: Lexicon | None = None) -> list[dict[str, Any]]:

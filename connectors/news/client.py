@@ -1,4 +1,4 @@
-"""GDELT DOC 2.0 API client (HTTP only; parsing lives in parse.py).
+"""GDELT DOC 2.0 API client (HTTP only; parsing lives in parse.py) and the configured feeds.
 
 GDELT asks for about one request every 5 seconds; ``make_session("gdelt")`` enforces it through
 ``[sources.gdelt] rate_per_second = 0.2`` (a per-host limit shared by the whole process).
@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import re
 
-from connectors.config import Settings, load_settings
+from connectors.config import Settings
 from connectors.http import PoliteSession, RawResponse, make_session
 
-DEFAULT_GDELT_URL = "https://api.gdeltproject.org/api/v2"
 MAX_RECORDS = 250
 _TIMESPAN = re.compile(r"^\d+(min|h|hours|d|days|w|weeks|m|months)$")
+
+
+def configured_feeds(settings: Settings) -> list[str]:
+    """Feed URLs from [sources.news] feeds (a TOML list or a comma-separated string)."""
+    raw = settings.source("news")["feeds"]
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    return [str(item).strip() for item in items if str(item).strip()]
 
 
 def gdelt_phrase_query(name: str, *extra_terms: str) -> str:
@@ -29,19 +35,12 @@ def gdelt_phrase_query(name: str, *extra_terms: str) -> str:
 class GdeltClient:
     """Builds DOC 2.0 requests from [sources.gdelt] url; returns RawResponse, never parses."""
 
-    def __init__(self, settings: Settings | None = None, session: PoliteSession | None = None):
-        settings = settings or load_settings()
-        conf = settings.sources.get("gdelt", {})
-        self.base_url = str(conf.get("url") or DEFAULT_GDELT_URL).rstrip("/")
-        self.session = session or make_session("gdelt", settings)
+    def __init__(self, settings: Settings) -> None:
+        self.base_url = settings.source_url("gdelt")
+        self.session: PoliteSession = make_session("gdelt", settings)
 
     def artlist(
-        self,
-        query: str,
-        *,
-        timespan: str = "3months",
-        maxrecords: int = 75,
-        sort: str = "DateDesc",
+        self, query: str, *, timespan: str, maxrecords: int, sort: str = "DateDesc"
     ) -> RawResponse:
         """GET {base}/doc/doc?query=..&mode=ArtList&format=json&maxrecords=..&timespan=.."""
         if not query.strip():

@@ -6,7 +6,7 @@ Two row shapes come out of every list (see ENTRY_COLUMNS and NAME_COLUMNS):
 * names: one row per name under which the entry is listed (primary, aka, fka, weak).
 
 OFAC's CSV files carry no publication date; the caller passes ``list_published`` (see
-``connectors.sanctions.client.ofac_list_published`` for how it is chosen).
+``ofac_list_published`` for how it is chosen).
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from lxml import etree
 
 from connectors.countries import to_iso3
+from connectors.http import Answer
 
 OFAC_SDN = "OFAC_SDN"
 UN_SC = "UN_SC"
@@ -362,3 +364,20 @@ def parse_un_consolidated(
                     }
                 )
     return entries, names
+
+
+def ofac_list_published(response: Answer, configured: str | None = None) -> tuple[str, str]:
+    """(publication date YYYY-MM-DD, basis) for an OFAC CSV, which carries no date itself.
+
+    Order: the date pinned in config ('config'), else the response's Last-Modified header
+    ('last_modified', the server's timestamp of the file), else the fetch date ('fetched_at').
+    """
+    if configured:
+        return configured, "config"
+    header = response.headers.get("Last-Modified") or response.headers.get("last-modified")
+    if header:
+        try:
+            return parsedate_to_datetime(header).date().isoformat(), "last_modified"
+        except (TypeError, ValueError):
+            pass  # malformed header: fall through to the fetch date
+    return response.fetched_at.date().isoformat(), "fetched_at"

@@ -23,7 +23,6 @@ __all__ = [
     "parse_company_tickers",
     "parse_companyfacts",
     "parse_submissions",
-    "parse_submissions_page",
 ]
 
 Row = dict[str, Any]
@@ -231,7 +230,7 @@ def parse_submissions(
     - filings (the "recent" block only): cik, accession, form, filing_date, report_date,
       acceptance_datetime, primary_document, primary_doc_description, items, is_xbrl,
       is_inline_xbrl, size, document_url, source_url, sha256
-    - filing_pages (older filings not included here; fetch with SecClient.submissions_page):
+    - filing_pages (pages of older filings, not fetched by the refresh):
       cik, name, filing_count, filing_from, filing_to
     """
     data = _load_object(body, source_url)
@@ -259,14 +258,6 @@ def parse_submissions(
         "filings": _filing_rows(recent, cik, source_url, sha256) if recent else [],
         "filing_pages": pages,
     }
-
-
-def parse_submissions_page(
-    body: bytes | str, source_url: str | None, cik: str | int, *, sha256: str | None = None
-) -> list[Row]:
-    """Parse an older page (CIK##########-submissions-001.json): same rows as `filings`."""
-    data = _load_object(body, source_url)
-    return _filing_rows(data, normalise_cik(cik), source_url, sha256)
 
 
 # ---------------------------------------------------------------- company facts

@@ -19,7 +19,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import requests
 from urllib3 import exceptions as urllib3_exceptions
 
-from connectors.config import Settings, load_settings
+from connectors.config import Settings
 from connectors.http import PoliteSession, RawResponse, ResponseTooLarge, make_session
 from connectors.web.charset import BadEncoding, decode_body
 from connectors.web.guard import AddressGuard, AllowList, BlockedAddress, ResolutionFailed, Resolver
@@ -56,14 +56,6 @@ ALLOWED_MEDIA_TYPES = frozenset(
         "application/feed+json",
     }
 )
-# Used when [sources.web] is absent or lacks a key (see the report: add them to sources.toml).
-WEB_DEFAULTS: dict[str, Any] = {
-    "rate_per_second": 1.0,
-    "max_pages": 12,
-    "max_redirects": 5,
-    "max_response_bytes": 5 * 1024 * 1024,
-    "robots_max_age_seconds": 24 * 3600,
-}
 
 
 def media_type(content_type: str) -> str:
@@ -112,19 +104,13 @@ class _Walk:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def web_settings(settings: Settings, source: str = "web") -> Settings:
-    """settings with WEB_DEFAULTS filled into [sources.<source>] where the file has no value."""
-    merged = {**WEB_DEFAULTS, **settings.sources.get(source, {})}
-    return Settings(http=settings.http, sources={**settings.sources, source: merged})
-
-
 class SafeFetcher:
     """Guarded, robots-obeying, rate-limited, size-capped GETs. Use one instance per partner
     (the page cap counts its calls to ``fetch``); share a ``RobotsCache`` across partners."""
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: Settings,
         *,
         source: str = "web",
         resolver: Resolver | None = None,
@@ -132,12 +118,12 @@ class SafeFetcher:
         max_pages: int | None = None,
         max_response_bytes: int | None = None,
     ) -> None:
-        self.settings = web_settings(settings or load_settings(), source)
-        conf = self.settings.sources[source]
+        self.settings = settings
+        conf = settings.source(source)  # max_pages, max_redirects, max_response_bytes, ...
         self.max_pages = int(max_pages if max_pages is not None else conf["max_pages"])
         self.max_redirects = int(conf["max_redirects"])
         self.session = self._session(source, max_response_bytes or int(conf["max_response_bytes"]))
-        allow = AllowList.parse(str(self.settings.http.get("allow_hosts", "")))
+        allow = AllowList.parse(str(self.settings.http["allow_hosts"]))
         self.guard = AddressGuard(allow, resolver)
         self.robots = robots_cache or RobotsCache(float(conf["robots_max_age_seconds"]))
         self.product_token = str(self.session.headers["User-Agent"]).split("/")[0].split()[0]

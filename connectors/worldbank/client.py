@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from connectors.config import Settings, load_settings
+from connectors.config import Settings
 from connectors.http import PoliteSession, RawResponse, make_session
 from connectors.worldbank.parse import WGI_API_CODES, api_page_count
 
@@ -19,8 +19,7 @@ class WorldBankClient:
         self.max_pages = max_pages
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> WorldBankClient:
-        settings = settings or load_settings()
+    def from_settings(cls, settings: Settings) -> WorldBankClient:
         return cls(
             make_session("worldbank", settings),
             settings.source_url("worldbank"),

@@ -14,16 +14,10 @@ from typing import Any
 
 from connectors.countries import resolve
 
+# voice and accountability, political stability, government effectiveness, regulatory quality,
+# rule of law, control of corruption
 INDICATORS = ("va", "pv", "ge", "rq", "rl", "cc")
 WGI_API_CODES = tuple(f"GOV_WGI_{code.upper()}.EST" for code in INDICATORS)
-INDICATOR_NAMES = {
-    "va": "Voice and Accountability",
-    "pv": "Political Stability and Absence of Violence/Terrorism",
-    "ge": "Government Effectiveness",
-    "rq": "Regulatory Quality",
-    "rl": "Rule of Law",
-    "cc": "Control of Corruption",
-}
 WORKBOOK_COLUMNS = (
     "codeindyr",
     "code",

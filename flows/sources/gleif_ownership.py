@@ -24,15 +24,6 @@ from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
 
 SOURCE = "gleif_ownership"
 CHILDREN = "children_page"
-# relation -> (relationship, reporting exception, parent record): fetchers and kinds
-_LEVELS = {
-    relation: (
-        getattr(gl, f"fetch_{relation}_relationship"),
-        getattr(gl, f"fetch_{relation}_reporting_exception"),
-        getattr(gl, f"fetch_{relation}"),
-    )
-    for relation in gl.RELATIONS
-}
 KINDS = tuple(
     f"{relation}_{part}"
     for relation in gl.RELATIONS
@@ -43,7 +34,7 @@ KINDS = tuple(
 def _level(
     session: PoliteSession, base_url: str, lei: str, relation: str, partner_id: str, out: Extracted
 ) -> None:
-    fetch_relationship, fetch_exception, fetch_parent = _LEVELS[relation]
+    fetch_relationship, fetch_exception, fetch_parent = gl.LEVEL_FETCHERS[relation]
     meta = {"lei": lei, "relation": relation}
     relationship = fetch_relationship(session, base_url, lei)
     if relationship.status == 404:
@@ -67,14 +58,10 @@ def _children(
 ) -> None:
     """Pages are stored one by one as they arrive; a page that cannot be read stops the
     paging of this partner only (its parse step reports why)."""
-    url = f"{base_url}/lei-records/{lei}/direct-children"
-    params: dict[str, str] | None = {
-        "page[size]": str(gl.DEFAULT_CHILDREN_PAGE_SIZE),
-        "page[number]": "1",
-    }
+    params: dict[str, str] | None = gl.first_children_page()
     pages = 0
     while params is not None and pages < max_pages:
-        page = session.fetch(url, params=params, headers=gl.JSONAPI_HEADERS)
+        page = gl.fetch_children_page(session, base_url, lei, params)
         pages += 1
         out.record_response(partner_id, page, kind=CHILDREN, meta={"lei": lei, "page": pages})
         if not page.ok:
@@ -85,17 +72,16 @@ def _children(
             out.record(partner_id, page.url, "parse_error", kind=CHILDREN, error=str(exc))
             return
     if params is not None:
-        out.record(
-            partner_id, url, "skipped", kind=CHILDREN,
-            error=f"children paging stopped at max_children_pages={max_pages}",
-        )  # fmt: skip
+        url = f"{base_url}/lei-records/{lei}/direct-children"
+        error = f"children paging stopped at max_children_pages={max_pages}"
+        out.record(partner_id, url, "skipped", kind=CHILDREN, error=error)
 
 
 @task(name="extract-gleif-ownership", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     session = make_session("gleif", settings)
     base_url = settings.source_url("gleif")
-    max_pages = int(settings.sources.get(SOURCE, {}).get("max_children_pages", 5))
+    max_pages = int(settings.source(SOURCE)["max_children_pages"])
     seen: set[str] = set()
     report(SOURCE, total=sum(1 for p in partners if p.lei))
     for partner in partners:

@@ -13,7 +13,6 @@ from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
 from connectors.http import make_session
-from connectors.indices.client import INDEX_SOURCES, index_url
 from connectors.indices.common import IndexFormatError, IndexParse
 from connectors.indices.cpi import parse_cpi
 from connectors.indices.heritage import ip_protection_rows, parse_heritage
@@ -27,6 +26,7 @@ PARSERS: dict[str, Callable[[bytes, str, str], IndexParse]] = {
     "hofstede": parse_hofstede,
     "heritage": parse_heritage,
 }
+INDEX_SOURCES = tuple(PARSERS)  # each has its file URL in [sources.<name>] url
 # The demo bundles only public-domain, CC0 and CC-BY payloads. These publishers' files are
 # CC BY-ND (TI) or not openly licensed (Hofstede, Heritage), so offline runs skip them and
 # the coverage mart shows the gap; tests use them as fixtures.
@@ -38,10 +38,10 @@ UNBUNDLED_REASON = (
 
 @task(name="extract-indices", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
-    unbundled = set(filter(None, settings.source("indices").get("offline_skip", "").split(",")))
+    unbundled = set(filter(None, settings.source("indices")["offline_skip"].split(",")))
     report("indices", total=len(INDEX_SOURCES))
     for name in INDEX_SOURCES:
-        url = index_url(name, settings)
+        url = settings.source_url(name)
         if name in unbundled:
             out.record(None, url, "skipped", kind=name, error=f"{name}: {UNBUNDLED_REASON}")
         else:

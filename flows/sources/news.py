@@ -24,8 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from connectors.config import Settings
 from connectors.http import RawResponse
 from connectors.news.adverse import load_adverse_lexicon, tag_adverse
-from connectors.news.client import GdeltClient, gdelt_phrase_query
-from connectors.news.collect import configured_feeds
+from connectors.news.client import GdeltClient, configured_feeds, gdelt_phrase_query
 from connectors.news.dedupe import dedupe_news
 from connectors.news.mentions import mention_phrase, mentions
 from connectors.news.parse import (
@@ -37,7 +36,7 @@ from connectors.news.parse import (
 )
 from connectors.web.charset import BadEncoding
 from connectors.web.extract import parse_page
-from connectors.web.fetcher import FetchResult, SafeFetcher, web_settings
+from connectors.web.fetcher import FetchResult, SafeFetcher
 from connectors.web.robots import RobotsCache
 from connectors.web.site import same_site
 from flows.media import news_as_of
@@ -65,7 +64,7 @@ class _Run:
         self.out = out
         self.collection_id = uuid.uuid4().hex
         self.settings = settings
-        self.conf = web_settings(settings, SOURCE).sources[SOURCE]
+        self.conf = settings.source(SOURCE)
         self.robots = RobotsCache(float(self.conf["robots_max_age_seconds"]))
 
     def row(
@@ -118,8 +117,8 @@ def _gdelt(run: _Run, client: GdeltClient, partner: Partner, phrase: str) -> Non
         query = gdelt_phrase_query(phrase)
         raw = client.artlist(
             query,
-            timespan=str(run.conf.get("timespan", "3months")),
-            maxrecords=int(run.conf.get("max_records", 75)),
+            timespan=str(run.conf["timespan"]),
+            maxrecords=int(run.conf["max_records"]),
         )
     except ValueError as exc:
         run.row(partner.partner_id, "gdelt", client.base_url, "skipped", str(exc))
@@ -138,7 +137,7 @@ def _gdelt(run: _Run, client: GdeltClient, partner: Partner, phrase: str) -> Non
 
 def _own_feeds(run: _Run, partner: Partner) -> None:
     assert partner.website is not None
-    max_feeds = int(run.conf.get("max_feeds_per_site", 3))
+    max_feeds = int(run.conf["max_feeds_per_site"])
     fetcher = run.fetcher(1 + max_feeds)
     try:
         home = fetcher.fetch(partner.website)

@@ -13,26 +13,12 @@ from prefect.cache_policies import NO_CACHE
 from connectors.config import Settings
 from connectors.http import make_session
 from connectors.sanctions import parse as sp
-from connectors.sanctions.client import ofac_list_published
-from connectors.sanctions.settings import LIST_KEYS, SanctionsSettings, load_sanctions_settings
+from connectors.sanctions.settings import LIST_KEYS, SOURCE, sanctions_settings
 from flows.progress import report
 from flows.registry import Partner
 from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
 
-SOURCE = "sanctions"
 OFAC_KEYS = ("ofac_sdn", "ofac_alt", "ofac_add")
-
-
-def sanctions_settings(settings: Settings) -> SanctionsSettings:
-    """config/sanctions.toml with the PARTNERDD_SANCTIONS_* overrides that reached Settings
-    through [sources.sanctions] (the extract task only receives Settings, not the env)."""
-    section = settings.sources.get(SOURCE, {})
-    env = {
-        f"PARTNERDD_SANCTIONS_{key.upper()}": str(value)
-        for key, value in section.items()
-        if key != "rate_per_second" and str(value).strip()
-    }
-    return load_sanctions_settings(env)
 
 
 @task(name="extract-sanctions", cache_policy=NO_CACHE)
@@ -76,7 +62,7 @@ def _parse_ofac(parsed: Parsed, files: dict[str, Stored], configured: str | None
             )
         return
     alt, add = files["ofac_alt"], files["ofac_add"]
-    published, basis = ofac_list_published(files["ofac_sdn"], configured)
+    published, basis = sp.ofac_list_published(files["ofac_sdn"], configured)
     try:
         entries, names = sp.parse_ofac(
             files["ofac_sdn"].body,

@@ -14,8 +14,13 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
-from connectors.sec.client import CONTACT_ENV, OFFLINE_CONTACT, SecClient, make_sec_client
-from connectors.sec.client import sec_user_agent as _sec_user_agent
+from connectors.sec.client import (
+    CONTACT_ENV,
+    OFFLINE_CONTACT,
+    SecClient,
+    make_sec_client,
+    sec_user_agent,
+)
 from connectors.sec.parse import derive_annual_metrics, parse_companyfacts, parse_submissions
 from flows.progress import report
 from flows.registry import Partner
@@ -26,18 +31,13 @@ COMPANYFACTS = "companyfacts"
 ANNUAL_FORMS = ("10-K", "10-K/A", "20-F", "20-F/A", "40-F", "40-F/A")
 
 
-def _contact_env(settings: Settings) -> dict[str, str]:
-    """[sources.sec] contact is overlaid by PARTNERDD_SEC_CONTACT (see config/sources.toml)."""
-    return {CONTACT_ENV: str(settings.sources.get("sec", {}).get("contact") or "")}
-
-
 def make_client(settings: Settings) -> SecClient:
     """The SEC client; raises ConfigError naming PARTNERDD_SEC_CONTACT when it is missing."""
-    return make_sec_client(settings, _contact_env(settings), offline=False)
+    return make_sec_client(settings)
 
 
 def preflight(settings: Settings, env: Mapping[str, str], offline: bool) -> None:
-    _sec_user_agent({**env, **_contact_env(settings)}, offline=offline)
+    sec_user_agent(settings, offline=offline)
 
 
 def _fetch(out: Extracted, partner_id: str, cik: str, kind: str, url: str, fetch: Any) -> None:

@@ -21,7 +21,7 @@ from connectors.config import Settings
 from connectors.web.capabilities import Lexicon, load_taxonomy, map_capabilities
 from connectors.web.charset import BadEncoding, decode_body
 from connectors.web.extract import parse_page
-from connectors.web.fetcher import SafeFetcher, web_settings
+from connectors.web.fetcher import SafeFetcher
 from connectors.web.robots import RobotsCache
 from connectors.web.site import SiteCrawl, crawl_site
 from flows.progress import report
@@ -41,7 +41,7 @@ FETCH_COLUMNS = (
 
 def is_offline(settings: Settings, source: str) -> bool:
     """Set by the source's offline() override (PARTNERDD_<SOURCE>_OFFLINE=1) in demo runs."""
-    return bool(settings.sources.get(source, {}).get("offline", False))
+    return bool(settings.source(source)["offline"])
 
 
 def skipped_row(partner: Partner, collection_id: str, reason: str) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def _record(out: Extracted, partner_id: str, rows: list[dict[str, Any]], crawl: 
 @task(name="extract-web", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     collection_id = uuid.uuid4().hex
-    conf = web_settings(settings, SOURCE).sources[SOURCE]
+    conf = settings.source(SOURCE)
     offline = is_offline(settings, SOURCE)
     todo: list[Partner] = []
     for partner in partners:
@@ -135,7 +135,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
     robots = RobotsCache(float(conf["robots_max_age_seconds"]))
     taxonomy = load_taxonomy()
     # Partners are different hosts, so crawling a few at once keeps every host's rate limit.
-    with ThreadPoolExecutor(max_workers=max(1, int(conf.get("workers", 1)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, int(conf["workers"]))) as pool:
         crawls = pool.map(lambda p: (p, _crawl(p, settings, robots, taxonomy)), todo)
         for partner, crawl in crawls:
             if isinstance(crawl, BaseException):

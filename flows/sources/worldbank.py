@@ -20,7 +20,7 @@ API_PAGE = "wgi_api_page"
 @task(name="extract-worldbank", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     client = WorldBankClient.from_settings(settings)
-    mode = str(settings.source("worldbank").get("mode", "bulk"))
+    mode = str(settings.source("worldbank")["mode"])
     report("worldbank", total=1 if mode == "bulk" else 6)
     try:
         if mode == "bulk":

@@ -1,16 +1,10 @@
--- Adverse-media tags (lexicon category and phrase) on each partner's latest news collection.
-with collections as (
-    select distinct
-        partner_id as partner_id,
-        collection_id as collection_id
-    from raw.news__fetches
-),
-
-source as (
+-- Adverse-media tags (lexicon category and phrase) on each partner's latest news collection
+-- (stg_news__fetches).
+with source as (
     select a.*
     from raw.news__adverse as a
-    inner join collections as c
-        on a.partner_id = c.partner_id and a.collection_id = c.collection_id
+    semi join staging.stg_news__fetches as f
+        on a.partner_id = f.partner_id and a.collection_id = f.collection_id
 ),
 
 renamed as (

@@ -1,16 +1,10 @@
--- News articles of each partner's latest collection, deduplicated by canonical URL and title.
-with collections as (
-    select distinct
-        partner_id as partner_id,
-        collection_id as collection_id
-    from raw.news__fetches
-),
-
-source as (
+-- News articles of each partner's latest collection (stg_news__fetches), deduplicated by
+-- canonical URL and title.
+with source as (
     select a.*
     from raw.news__articles as a
-    inner join collections as c
-        on a.partner_id = c.partner_id and a.collection_id = c.collection_id
+    semi join staging.stg_news__fetches as f
+        on a.partner_id = f.partner_id and a.collection_id = f.collection_id
 ),
 
 renamed as (

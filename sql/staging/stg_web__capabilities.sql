@@ -1,16 +1,9 @@
--- Capability phrases found on the pages of each partner's latest crawl.
-with crawls as (
-    select distinct
-        partner_id as partner_id,
-        collection_id as collection_id
-    from raw.web__fetches
-),
-
-source as (
+-- Capability phrases found on the pages of each partner's latest crawl (stg_web__fetches).
+with source as (
     select k.*
     from raw.web__capabilities as k
-    inner join crawls as c
-        on k.partner_id = c.partner_id and k.collection_id = c.collection_id
+    semi join staging.stg_web__fetches as f
+        on k.partner_id = f.partner_id and k.collection_id = f.collection_id
 ),
 
 renamed as (

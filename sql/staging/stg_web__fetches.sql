@@ -1,4 +1,6 @@
--- Every website fetch of each partner's latest crawl (one crawl per partner is kept in raw).
+-- Every website fetch of each partner's latest crawl: a parse replaces the partner's fetch
+-- rows, so raw keeps one crawl per partner. The other stg_web__ models keep the rows of these
+-- crawls only (a page or fact the site no longer shows does not linger).
 with source as (
     select * from raw.web__fetches
 ),

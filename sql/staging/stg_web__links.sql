@@ -1,16 +1,10 @@
--- Social profiles and declared RSS/Atom feeds on the pages of each partner's latest crawl.
-with crawls as (
-    select distinct
-        partner_id as partner_id,
-        collection_id as collection_id
-    from raw.web__fetches
-),
-
-source as (
+-- Social profiles and declared RSS/Atom feeds on the pages of each partner's latest crawl
+-- (stg_web__fetches).
+with source as (
     select l.*
     from raw.web__links as l
-    inner join crawls as c
-        on l.partner_id = c.partner_id and l.collection_id = c.collection_id
+    semi join staging.stg_web__fetches as f
+        on l.partner_id = f.partner_id and l.collection_id = f.collection_id
 ),
 
 renamed as (

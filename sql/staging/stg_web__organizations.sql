@@ -1,16 +1,10 @@
--- schema.org organisations (JSON-LD or microdata) on the pages of each partner's latest crawl.
-with crawls as (
-    select distinct
-        partner_id as partner_id,
-        collection_id as collection_id
-    from raw.web__fetches
-),
-
-source as (
+-- schema.org organisations (JSON-LD or microdata) on the pages of each partner's latest crawl
+-- (stg_web__fetches).
+with source as (
     select o.*
     from raw.web__organizations as o
-    inner join crawls as c
-        on o.partner_id = c.partner_id and o.collection_id = c.collection_id
+    semi join staging.stg_web__fetches as f
+        on o.partner_id = f.partner_id and o.collection_id = f.collection_id
 ),
 
 renamed as (

@@ -1,16 +1,9 @@
--- Pages parsed from the stored bytes of each partner's latest crawl.
-with crawls as (
-    select distinct
-        partner_id as partner_id,
-        collection_id as collection_id
-    from raw.web__fetches
-),
-
-source as (
+-- Pages parsed from the stored bytes of each partner's latest crawl (stg_web__fetches).
+with source as (
     select p.*
     from raw.web__pages as p
-    inner join crawls as c
-        on p.partner_id = c.partner_id and p.collection_id = c.collection_id
+    semi join staging.stg_web__fetches as f
+        on p.partner_id = f.partner_id and p.collection_id = f.collection_id
 ),
 
 renamed as (

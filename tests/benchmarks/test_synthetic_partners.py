@@ -49,7 +49,7 @@ def test_each_partner_gets_its_own_parseable_payloads() -> None:
         env = source_env(server.base_url)
         settings = load_settings(env)
         gleif = GleifClient.from_settings(settings)
-        sec = make_sec_client(settings, env)
+        sec = make_sec_client(settings)
         hashes: dict[str, set[str]] = {"lei": set(), "facts": set(), "submissions": set()}
         facts_per_partner = set()
         for i, row in enumerate(rows):
@@ -91,10 +91,10 @@ def test_level2_answers_carry_the_partners_lei() -> None:
             response = fetch(gleif.session, gleif.base_url, lei)
             (row,) = gl.parse_reporting_exception(response.body, response.url)
             assert row["child_lei"] == lei
-        (page,) = gl.fetch_direct_children(gleif.session, gleif.base_url, lei)
+        page = gl.fetch_children_page(gleif.session, gleif.base_url, lei, gl.first_children_page())
         assert lei.encode() in page.body
         children = gl.parse_direct_children(page.body, lei, page.url)
-        assert len(children) == 2 and not gl.children_truncated([page])
+        assert len(children) == 2 and gl.next_page_params(page.body) is None
 
 
 def test_unknown_ids_answer_404() -> None:

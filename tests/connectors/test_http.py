@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.config import ConfigError, load_settings, require_secret
+from connectors.config import ConfigError, load_settings
 from connectors.http import PoliteRetry, ResponseTooLarge, make_session
 from connectors.replay import ReplayServer, Route
 
@@ -63,8 +63,3 @@ def test_env_overrides_and_bad_values() -> None:
     assert settings.source_url("gleif") == "http://127.0.0.1:1/api"
     with pytest.raises(ConfigError, match="PARTNERDD_RETRIES"):
         load_settings({"PARTNERDD_RETRIES": "many"})
-
-
-def test_missing_secret_fails_loudly_without_echoing_values() -> None:
-    with pytest.raises(ConfigError, match="PARTNERDD_SEC_CONTACT is required"):
-        require_secret("PARTNERDD_SEC_CONTACT", {})

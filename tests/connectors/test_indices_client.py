@@ -5,17 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from connectors.config import Settings, load_settings
-from connectors.indices.client import (
-    DEFAULT_URLS,
-    fetch_cpi,
-    fetch_heritage,
-    fetch_hofstede,
-    fetch_index_file,
-    index_url,
-)
+from connectors.http import RawResponse, make_session
 from connectors.indices.cpi import parse_cpi
 from connectors.indices.heritage import parse_heritage
 from connectors.indices.hofstede import parse_hofstede
@@ -47,13 +38,18 @@ def settings_for(base: str) -> Settings:
     return replace(settings, sources=sources)
 
 
+def fetch(name: str, settings: Settings) -> RawResponse:
+    """What the indices extract does for one file: [sources.<name>] url, rate and session."""
+    return make_session(name, settings).fetch(settings.source_url(name))
+
+
 def test_fetch_and_parse_all_three_sources() -> None:
     with ReplayServer(routes=routes()) as server:
         settings = settings_for(server.base_url)
 
-        cpi_raw = fetch_cpi(settings)
-        hofstede_raw = fetch_hofstede(settings)
-        heritage_raw = fetch_heritage(settings)
+        cpi_raw = fetch("cpi", settings)
+        hofstede_raw = fetch("hofstede", settings)
+        heritage_raw = fetch("heritage", settings)
 
     assert [r["path"] for r in server.requests] == [
         "/ti/CPI2024.csv",
@@ -80,22 +76,10 @@ def test_fetch_and_parse_all_three_sources() -> None:
     assert any(r["iso3"] == "DNK" and r["dimension"] == "property_rights" for r in heritage.rows)
 
 
-def test_non_2xx_is_returned_as_evidence_not_raised() -> None:
-    with ReplayServer(routes=[Route(path="/gone.xlsx", status=410, body=b"gone")]) as server:
-        settings = settings_for(server.base_url)
-        missing = fetch_index_file("cpi", settings, url=f"{server.base_url}/nowhere.xlsx")
-        gone = fetch_index_file("heritage", settings, url=f"{server.base_url}/gone.xlsx")
-    assert missing.status == 404 and not missing.ok
-    assert gone.status == 410 and gone.body == b"gone"
-
-
-def test_urls_come_from_config_with_published_defaults() -> None:
+def test_urls_come_from_config_with_env_overrides() -> None:
     settings = load_settings(env={})
-    bare = replace(settings, sources={})
-    assert index_url("cpi", bare) == DEFAULT_URLS["cpi"]
-    assert index_url("hofstede", bare).endswith("6-dimensions-for-website-2015-08-16.csv")
-    assert index_url("heritage", bare).startswith("https://www.heritage.org/")
-    configured = replace(settings, sources={"cpi": {"url": "http://127.0.0.1:9/x.csv"}})
-    assert index_url("cpi", configured) == "http://127.0.0.1:9/x.csv"
-    with pytest.raises(ValueError, match="unknown index source"):
-        index_url("ipri", bare)
+    assert settings.source_url("cpi").endswith("CPI2024-Results-and-trends.xlsx")
+    assert settings.source_url("hofstede").endswith("6-dimensions-for-website-2015-08-16.csv")
+    assert settings.source_url("heritage").startswith("https://www.heritage.org/")
+    configured = load_settings(env={"PARTNERDD_CPI_URL": "http://127.0.0.1:9/x.csv"})
+    assert configured.source_url("cpi") == "http://127.0.0.1:9/x.csv"

@@ -11,15 +11,12 @@ from connectors.indices.common import IndexFormatError, IndexParse
 from connectors.indices.cpi import parse_cpi
 from connectors.indices.heritage import ip_protection_rows, parse_heritage
 from connectors.indices.hofstede import parse_hofstede
-from connectors.indices.ipri import ip_protection_rows as ipri_ip_rows
-from connectors.indices.ipri import parse_ipri
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "indices"
 CPI_FILE = FIXTURES / "CPI2024_GlobalResultsTrends.csv"
 HOFSTEDE_CSV = FIXTURES / "6-dimensions-for-website-2015-08-16.csv"
 HOFSTEDE_XLS = FIXTURES / "6-dimensions-for-website-2015-08-16.xls"
 HERITAGE_FILE = FIXTURES / "heritage_economic_freedom_index2019_data.csv"
-IPRI_SHAPED = FIXTURES / "ipri_shaped.csv"
 
 ROW_KEYS = {
     "iso3",
@@ -244,33 +241,3 @@ def test_ip_protection_is_property_rights_on_0_to_10(heritage: IndexParse) -> No
 def test_heritage_without_year_score_column_is_an_error() -> None:
     with pytest.raises(IndexFormatError, match="Score"):
         parse_heritage(b"Country Name,Property Rights\nDenmark,80\n", "u")
-
-
-# --- IPRI (shaped file) ----------------------------------------------------------------
-
-
-def test_ipri_shaped_file() -> None:
-    result = parse_ipri(IPRI_SHAPED.read_bytes(), "https://example.test/ipri.csv")
-    assert value(result, "FIN", "score", 2023) == pytest.approx(8.1)
-    assert value(result, "DEU", "intellectual_property_rights", 2023) == pytest.approx(7.4)
-    assert value(result, "JPN", "legal_political_environment", 2023) == pytest.approx(6.2)
-    assert {(u["raw_country"], u["reason"]) for u in result.unmapped} == {
-        ("Arab countries", "aggregate"),
-        ("Atlantis", "unknown"),
-    }
-    assert [(m["iso3"], m["dimension"]) for m in result.missing] == [
-        ("TCD", "intellectual_property_rights")
-    ]
-    assert [(r["iso3"], r["raw_value"]) for r in result.rejected] == [("DEU", "n/a yet")]
-    ip = {r["iso3"]: r for r in ipri_ip_rows(result.rows)}
-    assert ip["DEU"]["value"] == pytest.approx(7.4)
-    assert ip["DEU"]["derived_from"] == "ipri.intellectual_property_rights"
-    assert ip["TCD"]["value"] == pytest.approx(3.1)  # no IPR component: overall score
-    assert ip["TCD"]["derived_from"] == "ipri.score"
-
-
-def test_ipri_needs_a_year() -> None:
-    with pytest.raises(IndexFormatError, match="year"):
-        parse_ipri(b"Country,IPRI\nFinland,8.1\n", "u")
-    result = parse_ipri(b"Country,IPRI\nFinland,8.1\n", "u", year=2022)
-    assert value(result, "FIN", "score", 2022) == pytest.approx(8.1)

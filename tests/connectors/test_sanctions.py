@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from anyascii import anyascii
 
-from connectors.config import load_settings
+from connectors.config import ConfigError, load_settings
 from connectors.http import RawResponse, make_session
 from connectors.names import normalise_name
 from connectors.replay import ReplayServer, Route
-from connectors.sanctions.client import fetch_lists, ofac_list_published
 from connectors.sanctions.parse import (
     SDN_FIELDS,
     SanctionsFormatError,
+    ofac_list_published,
     parse_ofac,
     parse_ofac_addresses,
     parse_un_consolidated,
@@ -30,14 +30,14 @@ from connectors.sanctions.screen import (
     normalise_with,
     screen,
 )
-from connectors.sanctions.settings import load_sanctions_settings
+from connectors.sanctions.settings import sanctions_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sanctions"
 SDN = (FIXTURES / "ofac_sdn_subset_2021.csv").read_bytes()
 ALT = (FIXTURES / "ofac_alt_subset_2021.csv").read_bytes()
 ADD = (FIXTURES / "ofac_add_subset_2021.csv").read_bytes()
 UN = (FIXTURES / "un_sc_consolidated_20181029.xml").read_bytes()
-THRESHOLD = load_sanctions_settings(env={}).threshold
+THRESHOLD = sanctions_settings(load_settings(env={})).threshold
 Parsed = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 
@@ -243,7 +243,7 @@ def test_clean_company_names_are_not_hits(index: NamesIndex, clean: str) -> None
 
 
 def test_threshold_sits_above_the_closest_clean_name(index: NamesIndex) -> None:
-    # The closest clean real name found while choosing the threshold (see config/sanctions.toml).
+    # The closest clean real name found while choosing the threshold (config/sources.toml).
     near = screen("Al Rajhi Bank", index, 0)[0]
     assert near["matched_name"] == "Al-Rashid Bank"
     assert 85 < near["score"] < THRESHOLD
@@ -280,7 +280,7 @@ def test_empty_candidate_is_an_error(index: NamesIndex) -> None:
 
 
 def test_config_threshold_and_overrides() -> None:
-    settings = load_sanctions_settings(env={})
+    settings = sanctions_settings(load_settings(env={}))
     assert settings.threshold == 90.0
     assert settings.urls["ofac_sdn"] == "https://www.treasury.gov/ofac/downloads/sdn.csv"
     assert settings.urls["un_sc"] == "https://scsanctions.un.org/resources/xml/en/consolidated.xml"
@@ -290,10 +290,15 @@ def test_config_threshold_and_overrides() -> None:
         "PARTNERDD_SANCTIONS_OFAC_PUBLISHED": "2021-04-01",
         "PARTNERDD_SANCTIONS_UN_SC_URL": "http://127.0.0.1:1/un.xml",
     }
-    overridden = load_sanctions_settings(env=env)
+    overridden = sanctions_settings(load_settings(env=env))
     assert overridden.threshold == 85.0
     assert overridden.ofac_published == "2021-04-01"
     assert overridden.urls["un_sc"] == "http://127.0.0.1:1/un.xml"
+    assert overridden.include_weak is True
+    weak_off = load_settings(env={"PARTNERDD_SANCTIONS_INCLUDE_WEAK": "false"})
+    assert sanctions_settings(weak_off).include_weak is False
+    with pytest.raises(ConfigError, match="0..100"):
+        sanctions_settings(load_settings(env={"PARTNERDD_SANCTIONS_THRESHOLD": "150"}))
 
 
 def test_ofac_publication_date_choice() -> None:
@@ -307,7 +312,7 @@ def test_ofac_publication_date_choice() -> None:
     assert ofac_list_published(without) == ("2024-05-03", "fetched_at")
 
 
-def test_fetch_lists_through_replay_server_and_parse() -> None:
+def test_lists_fetched_through_replay_server_and_parsed() -> None:
     routes = [
         Route(
             path="/ofac/sdn.csv",
@@ -327,7 +332,8 @@ def test_fetch_lists_through_replay_server_and_parse() -> None:
             "ofac_add": f"{base}/ofac/add.csv",
             "un_sc": f"{base}/un/consolidated.xml",
         }
-        raw = fetch_lists(make_session("sanctions", load_settings(env={})), urls)
+        session = make_session("sanctions", load_settings(env={}))
+        raw = {key: session.fetch(url) for key, url in urls.items()}
     assert [r["path"] for r in server.requests] == [
         "/ofac/sdn.csv",
         "/ofac/alt.csv",
@@ -355,12 +361,3 @@ def test_fetch_lists_through_replay_server_and_parse() -> None:
     assert (
         screen("Petrochemical Trading Company Limited", index, THRESHOLD)[0]["entry_id"] == "11622"
     )
-
-
-def test_missing_list_file_is_returned_not_hidden() -> None:
-    with ReplayServer(routes=[]) as server:
-        raw = fetch_lists(
-            make_session("sanctions", load_settings(env={})),
-            {"un_sc": f"{server.base_url}/un/consolidated.xml"},
-        )
-    assert raw["un_sc"].status == 404

@@ -14,7 +14,6 @@ from connectors.sec.parse import (
     parse_company_tickers,
     parse_companyfacts,
     parse_submissions,
-    parse_submissions_page,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sec"
@@ -161,16 +160,6 @@ def test_tesla_2022_schema_with_unpadded_cik_and_none_string() -> None:
     assert first["filing_date"] == "2022-11-30"
     assert first["report_date"] == "2022-11-28"
     assert first["primary_document"] == "xslF345X03/edgardoc.xml"
-
-
-def test_submissions_page_uses_the_same_filing_rows() -> None:
-    # An older page holds the same parallel arrays as filings.recent; reuse SAP's real ones.
-    recent = json.loads(load("submissions_CIK0001000184_SAP_20250802.json"))["filings"]["recent"]
-    rows = parse_submissions_page(json.dumps(recent), "page-url", "1000184")
-    assert len(rows) == 655
-    assert rows[0]["cik"] == "0001000184"
-    assert rows[0]["accession"] == "0001104659-25-070485"
-    assert rows[0]["source_url"] == "page-url"
 
 
 def test_submissions_bad_input_fails_loudly() -> None:

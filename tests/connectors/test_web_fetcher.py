@@ -28,7 +28,7 @@ def settings(**http: Any) -> Settings:
     base = load_settings(env={"PARTNERDD_ALLOW_HOSTS": "127.0.0.1"})
     return Settings(
         http={**base.http, "retries": 0, **http},
-        sources={**base.sources, "web": {"rate_per_second": 0.0}},
+        sources={**base.sources, "web": {**base.sources["web"], "rate_per_second": 0.0}},
     )
 
 
@@ -190,9 +190,8 @@ def test_page_cap_per_partner(site: ReplayServer) -> None:
     assert paths(site) == ["/robots.txt", "/", "/latin"]
 
 
-def test_default_web_rate_limit_is_polite() -> None:
-    base = load_settings(env={})
-    fetcher = SafeFetcher(Settings(http=base.http, sources={}))
+def test_configured_web_rate_limit_is_polite() -> None:
+    fetcher = SafeFetcher(load_settings(env={}))
     assert 0 < fetcher.session.rate_per_second <= 1.0
     assert fetcher.session.trust_env is False
 

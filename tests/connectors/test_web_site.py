@@ -23,7 +23,7 @@ def settings() -> Settings:
     base = load_settings(env={"PARTNERDD_ALLOW_HOSTS": "127.0.0.1"})
     return Settings(
         http={**base.http, "retries": 0},
-        sources={**base.sources, "web": {"rate_per_second": 0.0}},
+        sources={**base.sources, "web": {**base.sources["web"], "rate_per_second": 0.0}},
     )
 
 
