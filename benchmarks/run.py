@@ -138,7 +138,7 @@ def bench_size_cap_memory() -> dict[str, Any]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
     Thread(target=server.serve_forever, daemon=True).start()
     cap = 5 * 1024 * 1024
-    session = make_session("bench", max_response_bytes=cap)
+    session = make_session("bench", load_settings({}), max_response_bytes=cap)
     tracemalloc.start()
     try:
         session.fetch(f"http://127.0.0.1:{server.server_address[1]}/big")
