@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from flows import derived, diligence, load, media
+from flows.marts import partner_fit, partner_fit_evidence
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ MARTS: tuple[Model, ...] = (
     SqlModel("partner_news_fetches"),
     PythonModel("partner_media_summary", media.media_summary, schema=media.summary_schema()),
     SqlModel("partner_profile"),
+    PythonModel(
+        "partner_fit_evidence", partner_fit_evidence.compute, schema=partner_fit_evidence.SCHEMA
+    ),
+    PythonModel("partner_fit", partner_fit.compute, schema=partner_fit.SCHEMA),
 )
 
 VIEWS: tuple[str, ...] = ("partner_source_status",)
