@@ -122,7 +122,14 @@ def parse(extracted: Extracted) -> Parsed:
 
 
 def offline(base_url: str) -> dict[str, str]:
-    return {"PARTNERDD_INDICES_OFFLINE_SKIP": ",".join(INDEX_SOURCES)}
+    """The demo serves the publishers' files bundled verbatim in demo/snapshot/indices
+    (attribution and terms in its PROVENANCE.md; routes in routes.d/indices.json)."""
+    bundled = {
+        "CPI": "CPI2024_GlobalResultsTrends.csv",
+        "HOFSTEDE": "6-dimensions-for-website-2015-08-16.csv",
+        "HERITAGE": "heritage_economic_freedom_index2019_data.csv",
+    }
+    return {f"PARTNERDD_{name}_URL": f"{base_url}/indices/{file}" for name, file in bundled.items()}
 
 
 SPEC = SourceSpec(
