@@ -75,6 +75,7 @@ class RedFlag:
 class FitConfig:
     c_weights: dict[str, float]
     coverage_minimum: float
+    every_c: bool
     insufficient_tier: str
     tiers: tuple[Tier, ...]
     red_flags: dict[str, RedFlag]
@@ -110,6 +111,7 @@ class FitConfig:
         return {
             "c_weights": self.c_weights,
             "coverage_minimum": self.coverage_minimum,
+            "every_c_needs_an_input": self.every_c,
             "tiers": [{"name": t.name, "min_score": t.min_score} for t in self.tiers],
             "qualifiers": {
                 **{f.name: f.tier for f in self.red_flags.values()},
@@ -168,7 +170,10 @@ def load_fit_config(path: Path | None = None) -> FitConfig:
     if sum(c_weights.values()) <= 0:
         raise ConfigError(f"{path}: [cs] weights must add up to more than 0")
     features = {
-        c: {name: _feature(c, name, body) for name, body in raw.get("features", {}).get(c, {}).items()}
+        c: {
+            name: _feature(c, name, body)
+            for name, body in raw.get("features", {}).get(c, {}).items()
+        }
         for c in CS
     }
     for c in CS:
@@ -186,7 +191,10 @@ def load_fit_config(path: Path | None = None) -> FitConfig:
     return FitConfig(
         c_weights=c_weights,
         coverage_minimum=float(raw.get("coverage", {}).get("minimum", 0.0)),
-        insufficient_tier=str(raw.get("coverage", {}).get("insufficient_tier", "insufficient data")),
+        every_c=bool(raw.get("coverage", {}).get("every_c", False)),
+        insufficient_tier=str(
+            raw.get("coverage", {}).get("insufficient_tier", "insufficient data")
+        ),
         tiers=tiers,
         red_flags={
             name: RedFlag(name, str(body["tier"]), str(body.get("label", name)))

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from connectors.config import ConfigError
 from connectors.countries import resolve
 from flows.fit.config import FitConfig
 from flows.home import HomeCompany
@@ -223,16 +224,16 @@ class Builder:
                 source_key=key,
                 source_url=url,
                 fetched_at=at,
-                explanation=explanation,
+                explanation=explanation[:1].upper() + explanation[1:],
             )
         )
 
     def miss(self, c: str, name: str, reason: str) -> None:
-        self.rows.append(
-            self._row(c, name, status="missing", explanation=f"Unknown: {reason}.")
-        )
+        self.rows.append(self._row(c, name, status="missing", explanation=f"Unknown: {reason}."))
 
-    def flag(self, name: str, *, explanation: str, table: str, key: str, url: str | None, at: Any) -> None:
+    def flag(
+        self, name: str, *, explanation: str, table: str, key: str, url: str | None, at: Any
+    ) -> None:
         flag = self.config.red_flags.get(name)
         if flag is None:
             return
@@ -255,6 +256,26 @@ class Builder:
 Extractor = Callable[[Builder, Facts, HomeCompany, dict[str, Any]], None]
 
 
+def _gleif(p: dict[str, Any]) -> dict[str, Any]:
+    """Citation of the partner's GLEIF LEI record."""
+    return {
+        "table": "staging.stg_gleif__lei_records",
+        "key": str(p["lei"]),
+        "url": p["gleif_url"],
+        "at": p["gleif_at"],
+    }
+
+
+def _sec(p: dict[str, Any]) -> dict[str, Any]:
+    """Citation of the partner's SEC submissions record."""
+    return {
+        "table": "staging.stg_sec__companies",
+        "key": p["cik"],
+        "url": p["sec_url"],
+        "at": p["sec_at"],
+    }
+
+
 def _country_name(iso3: str | None) -> str:
     return (resolve(iso3).name if iso3 else None) or str(iso3)
 
@@ -269,8 +290,8 @@ def _capabilities(b: Builder, facts: Facts) -> tuple[dict[str, list[str]], list[
     p = b.partner
     found: dict[str, list[str]] = defaultdict(list)
     sources: list[dict[str, Any]] = []
-    for cap in facts.capabilities.get(p["partner_id"], []):
-        found[cap["capability"]].append("website")
+    for site in facts.capabilities.get(p["partner_id"], []):
+        found[site["capability"]].append("website")
     if facts.capabilities.get(p["partner_id"]):
         first = facts.capabilities[p["partner_id"]][0]
         sources.append(
@@ -284,9 +305,7 @@ def _capabilities(b: Builder, facts: Facts) -> tuple[dict[str, list[str]], list[
     if _known(p["sic"]) and str(p["sic"]).strip().isdigit():
         for cap in b.config.sic_capabilities(int(str(p["sic"]).strip())):
             found[cap].append(f"SEC SIC {p['sic']}")
-        sources.append(
-            {"table": "staging.stg_sec__companies", "key": p["cik"], "url": p["sec_url"], "at": p["sec_at"]}
-        )
+        sources.append(_sec(p))
     return dict(found), sources
 
 
@@ -303,7 +322,9 @@ def skills(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> 
     p = b.partner
     found, sources = _capabilities(b, facts)
     what = (
-        f"SEC SIC {p['sic']} ({p['sic_description']})" if _known(p["sic"]) else "no SEC industry code"
+        f"SEC SIC {p['sic']} ({p['sic_description']})"
+        if _known(p["sic"])
+        else "no SEC industry code"
     )
     if not sources:
         reason = (
@@ -412,7 +433,7 @@ def _staff(b: Builder, facts: Facts) -> None:
         b.miss(
             "skills",
             "staff_resources",
-            "no head count in SEC XBRL or on the partner's website",
+            "no head count in SEC XBRL company facts or on the partner's website",
         )
 
 
@@ -426,7 +447,11 @@ def _distance(b: Builder, facts: Facts, name: str, measure: str, index: str, wha
         return
     feature = b.config.feature("cultures", name)
     cited = next(
-        (v for (iso3, idx, _), v in facts.country.items() if iso3 == p["country_iso3"] and idx == index),
+        (
+            v
+            for (iso3, idx, _), v in facts.country.items()
+            if iso3 == p["country_iso3"] and idx == index
+        ),
         None,
     )
     b.use(
@@ -455,7 +480,7 @@ def _language(b: Builder, facts: Facts, home: HomeCompany) -> None:
             (
                 str(p["legal_name_language"]).lower().split("-")[0],
                 "GLEIF legal name",
-                {"table": "staging.stg_gleif__lei_records", "key": p["lei"], "url": p["gleif_url"], "at": p["gleif_at"]},
+                _gleif(p),
             )
         )
     if _known(p["site_lang"]):
@@ -463,20 +488,32 @@ def _language(b: Builder, facts: Facts, home: HomeCompany) -> None:
             (
                 str(p["site_lang"]).lower(),
                 "website",
-                {"table": "marts.partner_web_profile", "key": p["partner_id"], "url": p["home_url"], "at": p["crawled_at"]},
+                {
+                    "table": "marts.partner_web_profile",
+                    "key": p["partner_id"],
+                    "url": p["home_url"],
+                    "at": p["crawled_at"],
+                },
             )
         )
     secondary = [
         (
             str(o["language"]).lower().split("-")[0],
             f"GLEIF other name '{o['name']}'",
-            {"table": "staging.stg_gleif__other_names", "key": p["lei"], "url": o["source_url"], "at": o["fetched_at"]},
+            {
+                "table": "staging.stg_gleif__other_names",
+                "key": p["lei"],
+                "url": o["source_url"],
+                "at": o["fetched_at"],
+            },
         )
         for o in facts.other_names.get(p["partner_id"], [])
         if _known(o["language"])
     ]
     if not primary and not secondary:
-        b.miss("cultures", "language_overlap", "no language known (no GLEIF record, no crawled site)")
+        b.miss(
+            "cultures", "language_overlap", "no language known (no GLEIF record, no crawled site)"
+        )
         return
     feature = b.config.feature("cultures", "language_overlap")
     hit = next((x for x in primary if x[0] in ours), None)
@@ -502,9 +539,30 @@ def _language(b: Builder, facts: Facts, home: HomeCompany) -> None:
 
 
 def cultures(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> None:
-    _distance(b, facts, "cultural_distance_ks6", "kogut_singh_6d", "hofstede", "Kogut-Singh cultural distance (6-D)")
-    _distance(b, facts, "cultural_distance_ks4", "kogut_singh_4d", "hofstede", "Kogut-Singh cultural distance (4-D)")
-    _distance(b, facts, "institutional_distance", "institutional_euclidean", "wgi", "Institutional distance (WGI, Euclidean)")
+    _distance(
+        b,
+        facts,
+        "cultural_distance_ks6",
+        "kogut_singh_6d",
+        "hofstede",
+        "Kogut-Singh cultural distance (6-D)",
+    )
+    _distance(
+        b,
+        facts,
+        "cultural_distance_ks4",
+        "kogut_singh_4d",
+        "hofstede",
+        "Kogut-Singh cultural distance (4-D)",
+    )
+    _distance(
+        b,
+        facts,
+        "institutional_distance",
+        "institutional_euclidean",
+        "wgi",
+        "Institutional distance (WGI, Euclidean)",
+    )
     _language(b, facts, home)
 
 
@@ -519,20 +577,36 @@ def aims(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> No
     targets = [str(t) for t in home.aims.get("target_regions", [])]
     unknown = [t for t in targets if t not in config.regions]
     if unknown:
-        from connectors.config import ConfigError
-
         raise ConfigError(
-            f"config/home.toml target region(s) {unknown} are not defined in config/fit.toml [aims.regions]"
+            f"config/home.toml target region(s) {unknown} are not defined in "
+            "config/fit.toml [aims.regions]"
         )
     target_codes = set().union(*(config.regions[t] for t in targets)) if targets else set()
     hq = _iso3(p["hq_address_country"])
     sec = p["sec_country"] if _known(p["sec_country"]) else None
     if hq:
-        country, src = hq, {"table": "staging.stg_gleif__lei_records", "key": p["lei"], "url": p["gleif_url"], "at": p["gleif_at"], "what": "GLEIF headquarters address"}
+        country, src = hq, {**_gleif(p), "what": "GLEIF headquarters address"}
     elif sec:
-        country, src = str(sec), {"table": "staging.stg_sec__companies", "key": p["cik"], "url": p["sec_url"], "at": p["sec_at"], "what": "SEC business address"}
+        country, src = str(sec), {**_sec(p), "what": "SEC business address"}
     else:
-        country, src = p["country_iso3"], {"table": "staging.stg_registry__partners", "key": p["partner_id"], "url": None, "at": None, "what": "partner registry"}
+        b.miss(
+            "aims",
+            "home_market_in_target_region",
+            "no GLEIF or SEC address confirms the home market "
+            f"(the registry says {p['country_iso3']})",
+        )
+        country, src = None, {}
+    if country is not None:
+        _home_market(b, country, src, targets, target_codes)
+    _subsidiaries(b, facts, target_codes)
+    _size_revenue(b, facts, home)
+    _size_class(b, home)
+
+
+def _home_market(
+    b: Builder, country: str, src: dict[str, Any], targets: list[str], target_codes: set[str]
+) -> None:
+    config = b.config
     inside = country in target_codes
     feature = config.feature("aims", "home_market_in_target_region")
     regions = _regions_of(country, config)
@@ -551,9 +625,15 @@ def aims(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> No
         url=src["url"],
         at=src["at"],
     )
-    children = [o for o in facts.ownership.get(p["partner_id"], []) if o["relation"] == "direct_child"]
-    located = [(o, _iso3(o["child_country"])) for o in children]
-    located = [(o, c) for o, c in located if c]
+
+
+def _subsidiaries(b: Builder, facts: Facts, target_codes: set[str]) -> None:
+    p = b.partner
+    config = b.config
+    children = [
+        o for o in facts.ownership.get(p["partner_id"], []) if o["relation"] == "direct_child"
+    ]
+    located = [(o, c) for o in children if (c := _iso3(o["child_country"]))]
     if located:
         share = sum(1 for _, c in located if c in target_codes) / len(located)
         b.use(
@@ -573,8 +653,6 @@ def aims(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> No
         )
     else:
         b.miss("aims", "subsidiaries_in_target_regions", "no direct subsidiaries loaded from GLEIF")
-    _size_revenue(b, facts, home)
-    _size_class(b, home)
 
 
 def _latest_revenue(facts: Facts, partner_id: str) -> list[dict[str, Any]]:
@@ -585,14 +663,17 @@ def _size_revenue(b: Builder, facts: Facts, home: HomeCompany) -> None:
     revenue = _latest_revenue(facts, b.partner["partner_id"])
     home_revenue = home.size.get("revenue_usd")
     if not revenue:
-        b.miss("aims", "size_symmetry_revenue", "no revenue in SEC XBRL filings")
+        b.miss(
+            "aims", "size_symmetry_revenue", "no annual revenue loaded from SEC XBRL company facts"
+        )
         return
     r = revenue[0]
     if r["unit"] != "USD" or not home_revenue or float(r["value"]) <= 0:
         b.miss(
             "aims",
             "size_symmetry_revenue",
-            f"revenue is in {r['unit']} and ours in USD ({home_revenue}); no exchange rate is loaded",
+            f"revenue is in {r['unit']} and ours in USD ({home_revenue}); "
+            "no exchange rate is loaded",
         )
         return
     gap = abs(math.log10(float(r["value"]) / float(home_revenue)))
@@ -617,16 +698,26 @@ def _size_class(b: Builder, home: HomeCompany) -> None:
     config = b.config
     ours = str(home.size.get("size_class", ""))
     if _known(p["filer_category"]) and p["filer_category"] in config.size_class_of:
-        theirs, why = config.size_class_of[p["filer_category"]], f"SEC filer category '{p['filer_category']}'"
-        src = {"table": "staging.stg_sec__companies", "key": p["cik"], "url": p["sec_url"], "at": p["sec_at"]}
+        theirs, why = (
+            config.size_class_of[p["filer_category"]],
+            f"SEC filer category '{p['filer_category']}'",
+        )
+        src = _sec(p)
     elif p["entity_category"] in config.size_class_of:
-        theirs, why = config.size_class_of[p["entity_category"]], f"GLEIF category {p['entity_category']}"
-        src = {"table": "staging.stg_gleif__lei_records", "key": p["lei"], "url": p["gleif_url"], "at": p["gleif_at"]}
+        theirs, why = (
+            config.size_class_of[p["entity_category"]],
+            f"GLEIF category {p['entity_category']}",
+        )
+        src = _gleif(p)
     else:
         b.miss("aims", "size_symmetry_class", "no SEC filer category or GLEIF size category")
         return
     if ours not in config.size_classes or theirs not in config.size_classes:
-        b.miss("aims", "size_symmetry_class", f"size class {ours!r} or {theirs!r} not in [aims.size_classes] order")
+        b.miss(
+            "aims",
+            "size_symmetry_class",
+            f"size class {ours!r} or {theirs!r} not in [aims.size_classes] order",
+        )
         return
     apart = abs(config.size_classes.index(ours) - config.size_classes.index(theirs))
     level = "same" if apart == 0 else ("one_apart" if apart == 1 else "further")
@@ -635,7 +726,10 @@ def _size_class(b: Builder, home: HomeCompany) -> None:
         "size_symmetry_class",
         raw=theirs,
         score=config.feature("aims", "size_symmetry_class").category_score(level) or 0.0,
-        explanation=f"{why} puts the partner in size class '{theirs}'; ours is '{ours}' ({level.replace('_', ' ')}).",
+        explanation=(
+            f"{why} puts the partner in size class '{theirs}'; ours is '{ours}' "
+            f"({level.replace('_', ' ')})."
+        ),
         **src,
     )
 
@@ -646,7 +740,12 @@ def _index(b: Builder, facts: Facts, name: str, index: str, dimension: str, fmt:
     row = facts.country.get((p["country_iso3"], index, dimension))
     feature = b.config.feature("risk", name)
     if row is None or not _known(row["value"]):
-        b.miss("risk", name, f"{feature.label} has no value for {_country_name(p['country_iso3'])} in the loaded files")
+        b.miss(
+            "risk",
+            name,
+            f"{feature.label} has no value for {_country_name(p['country_iso3'])} "
+            "in the loaded files",
+        )
         return
     b.use(
         "risk",
@@ -740,14 +839,18 @@ def _adverse(b: Builder, facts: Facts) -> None:
 
 def _registration(b: Builder) -> None:
     p = b.partner
-    gleif = {"table": "staging.stg_gleif__lei_records", "key": str(p["lei"]), "url": p["gleif_url"], "at": p["gleif_at"]}
+    gleif = _gleif(p)
     if not _known(p["registration_status"]):
         b.miss("risk", "lei_registration", "no GLEIF record (no LEI given or resolved)")
         return
     status = str(p["registration_status"])
     score = b.config.feature("risk", "lei_registration").category_score(status)
     if score is None:
-        b.miss("risk", "lei_registration", f"registration status {status} has no score in config/fit.toml")
+        b.miss(
+            "risk",
+            "lei_registration",
+            f"registration status {status} has no score in config/fit.toml",
+        )
     else:
         b.use(
             "risk",
@@ -758,22 +861,42 @@ def _registration(b: Builder) -> None:
             **gleif,
         )
     if status == "LAPSED":
-        b.flag("lei_lapsed", explanation=f"LEI {p['lei']} has lapsed: its reference data is no longer renewed or checked.", **gleif)
+        b.flag(
+            "lei_lapsed",
+            explanation=(
+                f"LEI {p['lei']} has lapsed: its reference data is no longer renewed or checked."
+            ),
+            **gleif,
+        )
     if _known(p["entity_status"]) and p["entity_status"] == "INACTIVE":
-        b.flag("entity_inactive", explanation=f"GLEIF entity status of {p['lei']} is INACTIVE.", **gleif)
+        b.flag(
+            "entity_inactive",
+            explanation=f"GLEIF entity status of {p['lei']} is INACTIVE.",
+            **gleif,
+        )
 
 
 def _ownership(b: Builder, facts: Facts) -> None:
     p = b.partner
-    ultimate = [o for o in facts.ownership.get(p["partner_id"], []) if o["relation"] == "ultimate_parent"]
+    ultimate = [
+        o for o in facts.ownership.get(p["partner_id"], []) if o["relation"] == "ultimate_parent"
+    ]
     if not ultimate:
-        b.miss("risk", "ownership_transparency", "no GLEIF ultimate-parent record or reporting exception loaded")
+        b.miss(
+            "risk",
+            "ownership_transparency",
+            "no GLEIF ultimate-parent record or reporting exception loaded",
+        )
         return
     u = ultimate[0]
     key = "PARENT_REPORTED" if _known(u["parent_lei"]) else str(u["exception_reason"])
     score = b.config.feature("risk", "ownership_transparency").category_score(key)
     if score is None:
-        b.miss("risk", "ownership_transparency", f"reporting exception {key} has no score in config/fit.toml")
+        b.miss(
+            "risk",
+            "ownership_transparency",
+            f"reporting exception {key} has no score in config/fit.toml",
+        )
         return
     text = (
         f"Ultimate parent reported: {u['parent_name'] or u['parent_lei']}."
@@ -796,8 +919,9 @@ def _ownership(b: Builder, facts: Facts) -> None:
 def _financial(b: Builder, facts: Facts) -> None:
     revenue = [r for r in _latest_revenue(facts, b.partner["partner_id"]) if r["unit"] == "USD"]
     if not revenue:
-        b.miss("risk", "financial_size", "no USD revenue in SEC XBRL filings")
-        b.miss("risk", "financial_trend", "no USD revenue in SEC XBRL filings")
+        reason = "no annual USD revenue loaded from SEC XBRL company facts"
+        b.miss("risk", "financial_size", reason)
+        b.miss("risk", "financial_trend", reason)
         return
     latest = revenue[0]
     feature = b.config.feature("risk", "financial_size")
@@ -806,7 +930,10 @@ def _financial(b: Builder, facts: Facts) -> None:
         "financial_size",
         raw=float(latest["value"]),
         score=feature.normalise(latest["value"]),
-        explanation=f"Revenue USD {float(latest['value']):,.0f} in fiscal {latest['fiscal_year']}; scale {feature.bounds_text()}.",
+        explanation=(
+            f"Revenue USD {float(latest['value']):,.0f} in fiscal {latest['fiscal_year']}; "
+            f"scale {feature.bounds_text()}."
+        ),
         table="marts.partner_financials",
         key=latest["financial_key"],
         url=latest["source_url"],

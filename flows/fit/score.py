@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.fit.config import CS, FitConfig
+from flows.fit.config import C_LABELS, CS, FitConfig
 
 
 @dataclass
@@ -53,12 +53,17 @@ def aggregate(rows: Sequence[dict[str, Any]], config: FitConfig) -> FitResult:
     )
     coverage = round(sum(config.c_weights[c] * coverages[c] for c in CS) / total, 4)
     flags = [r["feature"] for r in rows if r["status"] == "red_flag"]
-    tier, reason = _tier(overall, coverage, flags, config)
+    blind = [c for c in CS if config.c_weights[c] > 0 and coverages[c] == 0]
+    tier, reason = _tier(overall, coverage, flags, blind, config)
     return FitResult(subs, coverages, overall, coverage, tier, reason, flags)
 
 
 def _tier(
-    overall: float | None, coverage: float, flags: list[str], config: FitConfig
+    overall: float | None,
+    coverage: float,
+    flags: list[str],
+    blind: list[str],
+    config: FitConfig,
 ) -> tuple[str, str]:
     for name, flag in config.red_flags.items():  # configured order: most severe first
         if name in flags:
@@ -68,6 +73,9 @@ def _tier(
             config.insufficient_tier,
             f"coverage {coverage:.0%} is below the minimum {config.coverage_minimum:.0%}",
         )
+    if config.every_c and blind:
+        names = ", ".join(C_LABELS[c] for c in blind)
+        return config.insufficient_tier, f"no input at all for {names}"
     tier = config.tier_for(overall)
     cutoff = next(t.min_score for t in config.tiers if t.name == tier)
     return tier, f"overall {overall:.1f} ≥ {cutoff:g} (coverage {coverage:.0%})"

@@ -67,16 +67,19 @@ def _rank_key(row: dict[str, Any], config: FitConfig) -> tuple[int, float, str]:
 def compute(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
     config = load_fit_config()
     partners = con.execute(
-        "select partner_id, name, country_iso3 from staging.stg_registry__partners order by partner_id"
+        "select partner_id, name, country_iso3 from staging.stg_registry__partners "
+        "order by partner_id"
     ).fetchall()
-    cursor = con.execute("select * from marts.partner_fit_evidence order by partner_id, evidence_key")
+    cursor = con.execute(
+        "select * from marts.partner_fit_evidence order by partner_id, evidence_key"
+    )
     columns = [d[0] for d in cursor.description]
     evidence: dict[str, list[dict[str, Any]]] = {}
     for row in cursor.fetchall():
         record = dict(zip(columns, row, strict=True))
         evidence.setdefault(record["partner_id"], []).append(record)
     cutoffs = ", ".join(f"{t.name} ≥ {t.min_score:g}" for t in config.tiers)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for partner_id, name, country in partners:
         items = evidence.get(partner_id, [])
         result = aggregate(items, config)
@@ -107,7 +110,7 @@ def compute(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataF
                 "run_id": context.get("run_id"),
             }
         )
-    for position, row in enumerate(sorted(rows, key=lambda r: _rank_key(r, config)), start=1):
-        row["rank"] = position
+    for position, ranked in enumerate(sorted(rows, key=lambda r: _rank_key(r, config)), start=1):
+        ranked["rank"] = position
     frame = pd.DataFrame(rows, columns=COLUMNS).astype({"rank": "int64"})
     return frame.astype({c: "float64" for c in COLUMNS if c.endswith(("_score", "_coverage"))})
