@@ -175,6 +175,10 @@ class Facts:
         )
 
 
+def _number_text(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100_000 else f"{value:.4g}"
+
+
 class Builder:
     """Collects the rows of one partner: `use` for an input with data, `miss` without."""
 
@@ -217,7 +221,7 @@ class Builder:
                 c,
                 name,
                 status="used",
-                raw_value=str(raw) if number is None else f"{number:g}",
+                raw_value=str(raw) if number is None else _number_text(number),
                 raw_number=number,
                 score=round(float(score), 2),
                 source_table=table,
