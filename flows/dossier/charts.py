@@ -42,7 +42,9 @@ def column_chart(kind: str, title: str, points: Sequence[tuple[str, float]], uni
     zero = top + plot * high / span
     step = (width - left - 10) / max(len(points), 1)
     body = [_text(left, 14, f"{title} ({unit})")]
-    body.append(f'<line x1="{left}" y1="{zero:.1f}" x2="{width - 10}" y2="{zero:.1f}" stroke="#888"/>')
+    body.append(
+        f'<line x1="{left}" y1="{zero:.1f}" x2="{width - 10}" y2="{zero:.1f}" stroke="#888"/>'
+    )
     for i, (label, value) in enumerate(points):
         x = left + i * step + step * 0.15
         h = plot * abs(value) / span
@@ -54,7 +56,15 @@ def column_chart(kind: str, title: str, points: Sequence[tuple[str, float]], uni
             f"{escape(_amount(value))} {escape(unit)}</title></rect>"
         )
         body.append(_text(x + step * 0.35, height - 12, label, "middle"))
-        body.append(_text(x + step * 0.35, y - 3 if value >= 0 else y + h + 11, _amount(value), "middle", "#555"))
+        body.append(
+            _text(
+                x + step * 0.35,
+                y - 3 if value >= 0 else y + h + 11,
+                _amount(value),
+                "middle",
+                "#555",
+            )
+        )
     return _svg(kind, title, width, height, body)
 
 
@@ -71,8 +81,10 @@ def paired_bars(
     width, label_w, row_h = 520, 170, 30
     height = 34 + row_h * len(rows)
     plot = width - label_w - 20
+
     def x_of(v: float) -> float:
         return label_w + plot * (min(max(v, low), high) - low) / (high - low)
+
     zero = x_of(0.0) if low < 0 < high else x_of(low)
     body = [
         _text(label_w, 12, f"{title}: {names[0]} (dark) vs {names[1]} (light)"),
@@ -95,7 +107,9 @@ def paired_bars(
     return _svg(kind, title, width, height, body)
 
 
-def score_bars(kind: str, title: str, rows: Sequence[tuple[str, float | None, float | None]]) -> Markup:
+def score_bars(
+    kind: str, title: str, rows: Sequence[tuple[str, float | None, float | None]]
+) -> Markup:
     """0-100 score bars with the coverage (share of inputs with data) written beside them;
     a missing score says 'no data' instead of drawing a bar."""
     width, label_w, row_h = 520, 190, 24
@@ -116,4 +130,51 @@ def score_bars(kind: str, title: str, rows: Sequence[tuple[str, float | None, fl
             body.append(_text(label_w + plot * score / 100 + 4, y + 11, f"{score:.0f}"))
         cov = "coverage unknown" if coverage is None else f"coverage {coverage:.0%}"
         body.append(_text(width - 4, y + 11, cov, "end", "#555"))
+    return _svg(kind, title, width, height, body)
+
+
+C_COLOURS = ("#2f6f9f", "#6a9f2f", "#c08a1e", "#8e44ad")
+
+
+def comparison(
+    kind: str,
+    title: str,
+    rows: Sequence[tuple[str, float | None, Sequence[tuple[str, float | None]]]],
+) -> Markup:
+    """One block per partner: its overall score as a wide bar and the four C sub-scores as
+    thin coloured bars beneath, all on 0-100; unknown scores say so instead of a bar."""
+    width, label_w = 700, 180
+    plot = width - label_w - 50
+    block = 16 + 6 * 4 + 10
+    height = 40 + block * len(rows)
+    legend = rows[0][2] if rows else []
+    body = [_text(label_w, 12, title)]
+    for j, (name, _) in enumerate(legend):
+        x = label_w + j * 150
+        body.append(f'<rect x="{x}" y="20" width="10" height="8" fill="{C_COLOURS[j % 4]}"/>')
+        body.append(_text(x + 14, 28, name))
+    for i, (label, overall, cs) in enumerate(rows):
+        y = 38 + i * block
+        body.append(_text(label_w - 6, y + 11, label, "end"))
+        body.append(f'<rect x="{label_w}" y="{y}" width="{plot}" height="13" fill="#eeeeee"/>')
+        if overall is None:
+            body.append(_text(label_w + 4, y + 10, "overall: no data", fill="#888"))
+        else:
+            body.append(
+                f'<rect class="bar" x="{label_w}" y="{y}" width="{plot * overall / 100:.1f}" '
+                f'height="13" fill="#555"><title>{escape(label)} overall '
+                f"{overall:.1f}</title></rect>"
+            )
+            body.append(_text(label_w + plot * overall / 100 + 4, y + 10, f"{overall:.0f}"))
+        for j, (name, score) in enumerate(cs):
+            top = y + 16 + j * 6
+            if score is None:
+                body.append(_text(label_w + 2, top + 5, "?", fill=UNKNOWN))
+                continue
+            body.append(
+                f'<rect class="bar" x="{label_w}" y="{top}" '
+                f'width="{max(plot * score / 100, 1.5):.1f}" '
+                f'height="4" fill="{C_COLOURS[j % 4]}"><title>{escape(label)} {escape(name)} '
+                f"{score:.0f}</title></rect>"
+            )
     return _svg(kind, title, width, height, body)

@@ -50,7 +50,9 @@ def launch_questions(data: dict[str, Any]) -> list[dict[str, Any]]:
 
     structure = []
     if p.get("legal_form"):
-        structure.append(f"legal form {p['legal_form']} ({p.get('jurisdiction') or 'jurisdiction unknown'})")
+        structure.append(
+            f"legal form {p['legal_form']} ({p.get('jurisdiction') or 'jurisdiction unknown'})"
+        )
     if children:
         structure.append(f"{len(children)} direct subsidiaries loaded from GLEIF")
     ask(
@@ -97,7 +99,11 @@ def launch_questions(data: dict[str, Any]) -> list[dict[str, Any]]:
         bool(direct and direct.get("parent_lei")),
         f"direct parent {direct['parent_name'] or direct['parent_lei']} (GLEIF)"
         if direct and direct.get("parent_lei")
-        else (f"no direct parent reported, reason {direct['exception_reason']}" if direct else "no data"),
+        else (
+            f"no direct parent reported, reason {direct['exception_reason']}"
+            if direct
+            else "no data"
+        ),
     )
     ask(
         "What are the dominant cultural values?",
@@ -145,28 +151,39 @@ def agreement_checklist(data: dict[str, Any]) -> list[dict[str, Any]]:
         items["objectives and milestones"].append(market["explanation"])
     horizon = data["home"]["aims"].get("horizon_years")
     if horizon:
-        items["objectives and milestones"].append(f"our time horizon is {horizon} years: agree milestones to match")
+        items["objectives and milestones"].append(
+            f"our time horizon is {horizon} years: agree milestones to match"
+        )
     size = _used(data, "size_symmetry_class")
     if size and size["score"] is not None and size["score"] < 100:
-        items["roles"].append(size["explanation"] + " Agree decision rights and resource commitments.")
+        items["roles"].append(
+            size["explanation"] + " Agree decision rights and resource commitments."
+        )
     language = _used(data, "language_overlap")
     if language and language["raw_value"] == "none":
-        items["communication"].append("no shared working language found: agree the contract and working language")
+        items["communication"].append(
+            "no shared working language found: agree the contract and working language"
+        )
     distance = _used(data, "cultural_distance_ks6") or _used(data, "cultural_distance_ks4")
     if distance and (distance["raw_number"] or 0) >= 2:
         items["communication"].append(distance["explanation"] + " Plan for it.")
     if not data["financials"]:
-        items["cost and revenue sharing"].append("no filed financials loaded: ask for audited statements")
+        items["cost and revenue sharing"].append(
+            "no filed financials loaded: ask for audited statements"
+        )
     trend = _used(data, "financial_trend")
     if trend and (trend["raw_number"] or 0) < 0:
         items["cost and revenue sharing"].append(trend["explanation"])
     ip = p.get("ip_protection")
     floor = risk.get("min_ip_protection")
     if ip is None:
-        items["ownership of new IP"].append("IP protection in the partner's country is unknown: check before sharing IP")
+        items["ownership of new IP"].append(
+            "IP protection in the partner's country is unknown: check before sharing IP"
+        )
     elif floor is not None and ip < float(floor):
         items["ownership of new IP"].append(
-            f"weak IP protection in {p.get('country_name') or p.get('country')} ({ip:.1f} < our minimum "
+            f"weak IP protection in {p.get('country_name') or p.get('country')} "
+            f"({ip:.1f} < our minimum "
             f"{float(floor):g}): the IP clause needs attention"
         )
     if p.get("ip_protection_gap") is not None and p["ip_protection_gap"] < 0:
@@ -175,18 +192,25 @@ def agreement_checklist(data: dict[str, Any]) -> list[dict[str, Any]]:
         )
     adverse = p.get("adverse_articles")
     if adverse:
-        items["joint marketing"].append(f"{adverse} adverse-media article(s): check reputational fit")
+        items["joint marketing"].append(
+            f"{adverse} adverse-media article(s): check reputational fit"
+        )
     elif adverse is None:
         items["joint marketing"].append("no news collected: reputation unchecked")
     rl = p.get("gov_rl")
     rl_floor = risk.get("min_governance_rule_of_law")
     if rl is not None and rl_floor is not None and rl < float(rl_floor):
         items["conflict resolution"].append(
-            f"rule of law {rl:+.2f} below our minimum {float(rl_floor):+.2f}: prefer arbitration at a neutral venue"
+            f"rule of law {rl:+.2f} below our minimum {float(rl_floor):+.2f}: "
+            "prefer arbitration at a neutral venue"
         )
-    if p.get("institutional_distance_euclidean") is not None and p["institutional_distance_euclidean"] >= 2:
+    if (
+        p.get("institutional_distance_euclidean") is not None
+        and p["institutional_distance_euclidean"] >= 2
+    ):
         items["conflict resolution"].append(
-            f"institutional distance {p['institutional_distance_euclidean']:.2f}: agree governing law explicitly"
+            f"institutional distance {p['institutional_distance_euclidean']:.2f}: "
+            "agree governing law explicitly"
         )
     if data["sanctions"]:
         items["termination"].append(

@@ -62,7 +62,9 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(found and found[0])
 
 
-def _governance(con: duckdb.DuckDBPyConnection, iso3: str | None, home: str) -> list[dict[str, Any]]:
+def _governance(
+    con: duckdb.DuckDBPyConnection, iso3: str | None, home: str
+) -> list[dict[str, Any]]:
     rows = _rows(
         con,
         "select iso3, dimension, value, year from marts.country_profile "
@@ -82,7 +84,9 @@ def _governance(con: duckdb.DuckDBPyConnection, iso3: str | None, home: str) -> 
     ]
 
 
-def _country_indices(con: duckdb.DuckDBPyConnection, iso3: str | None, home: str) -> list[dict[str, Any]]:
+def _country_indices(
+    con: duckdb.DuckDBPyConnection, iso3: str | None, home: str
+) -> list[dict[str, Any]]:
     rows = _rows(
         con,
         "select iso3, index_name, dimension, value, year, source, source_url "

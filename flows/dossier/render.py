@@ -31,12 +31,18 @@ def environment() -> Environment:
 
 
 def dossier_charts(data: dict[str, Any]) -> dict[str, Markup | None]:
-    revenue = [(str(f["fiscal_year"]), float(f["value"])) for f in data["financials"] if f["metric"] == "revenue"]
+    revenue = [
+        (str(f["fiscal_year"]), float(f["value"]))
+        for f in data["financials"]
+        if f["metric"] == "revenue"
+    ]
     unit = next((f["unit"] for f in data["financials"] if f["metric"] == "revenue"), "")
     hofstede = [i for i in data["country_indices"] if i["index"] == "hofstede"]
     fit = data["fit"]
     return {
-        "revenue": charts.column_chart("revenue", "Revenue by fiscal year (SEC XBRL)", revenue[-8:], unit)
+        "revenue": charts.column_chart(
+            "revenue", "Revenue by fiscal year (SEC XBRL)", revenue[-8:], unit
+        )
         if revenue
         else None,
         "governance": charts.paired_bars(
@@ -96,10 +102,24 @@ def _fmt(value: Any, spec: str) -> str:
     return "*unknown*" if value is None else format(value, spec)
 
 
+IDENTITY_FIELDS = (
+    ("legal name", "legal_name"),
+    ("LEI", "lei"),
+    ("LEI status", "lei_status"),
+    ("SEC CIK", "cik"),
+    ("ultimate parent", "ultimate_parent_name"),
+    ("no ultimate parent because", "ultimate_parent_exception"),
+    ("website", "website"),
+)
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     p, fit = data["profile"], data["fit"]
     out = [f"# {md(p['name'])} — partner dossier", ""]
-    out.append(f"Country {md(p.get('country_name'))} ({md(p['country'])}); generated {md(data['generated_at'])}.")
+    out.append(
+        f"Country {md(p.get('country_name'))} ({md(p['country'])}); "
+        f"generated {md(data['generated_at'])}."
+    )
     if fit:
         out += [
             "",
@@ -110,36 +130,62 @@ def render_markdown(data: dict[str, Any]) -> str:
             "|---|---|---|---|",
         ]
         out += [
-            f"| {md(c['label'])} | {_fmt(c['score'], '.1f')} | {c['coverage']:.0%} | {c['weight']} |"
+            f"| {md(c['label'])} | {_fmt(c['score'], '.1f')} | {c['coverage']:.0%} "
+            f"| {c['weight']} |"
             for c in fit["cs"]
         ]
         out += ["", f"Tiers: {md(fit['tier_cutoffs'])}; configuration {md(fit['config_digest'])}."]
         if fit["what_would_change"]:
-            out += ["", "## What would change this", ""] + [f"- {md(x)}" for x in fit["what_would_change"]]
+            out += ["", "## What would change this", ""] + [
+                f"- {md(x)}" for x in fit["what_would_change"]
+            ]
         for c in fit["cs"]:
-            out += ["", f"## {md(c['label'].capitalize())}", "", "| input | raw | score | explanation | source |", "|---|---|---|---|---|"]
+            out += [
+                "",
+                f"## {md(c['label'].capitalize())}",
+                "",
+                "| input | raw | score | explanation | source |",
+                "|---|---|---|---|---|",
+            ]
             out += [
                 f"| {md(e['label'])} | {md(e['raw_value'])} | {_fmt(e['score'], '.0f')} | "
                 f"{md(e['explanation'])} | {md(e['source_url'])} |"
                 for e in c["evidence"]
             ]
     out += ["", "## Identity and ownership", ""]
-    for label, key in (("legal name", "legal_name"), ("LEI", "lei"), ("LEI status", "lei_status"), ("SEC CIK", "cik"),
-                       ("ultimate parent", "ultimate_parent_name"), ("no ultimate parent because", "ultimate_parent_exception"),
-                       ("website", "website")):  # fmt: skip
+    for label, key in IDENTITY_FIELDS:
         out.append(f"- {label}: {md(p.get(key))}")
     out.append(f"- website title: {md(data['web'].get('home_title'))}")
     out += ["", "## Sanctions candidates", ""]
-    out += [f"- {md(s['list'])}: {md(s['listed_name'])} ~ {md(s['matched_name'])} ({s['score']:.1f}, {md(s['matched_on'])})" for s in data["sanctions"]] or ["- none at or above the threshold" if p.get("sanctions_hit_count") is not None else "- not screened"]
+    out += [
+        f"- {md(s['list'])}: {md(s['listed_name'])} ~ {md(s['matched_name'])} "
+        f"({s['score']:.1f}, {md(s['matched_on'])})"
+        for s in data["sanctions"]
+    ] or [
+        "- none at or above the threshold"
+        if p.get("sanctions_hit_count") is not None
+        else "- not screened"
+    ]
     out += ["", "## News", ""]
-    out += [f"- {md(n['published'])} {md(n['title'])} ({md(n['url'])})" for n in data["news"]] or ["- none collected"]
+    out += [f"- {md(n['published'])} {md(n['title'])} ({md(n['url'])})" for n in data["news"]] or [
+        "- none collected"
+    ]
     out += ["", "## Launch questions", ""]
-    out += [f"- {md(q['question'])} — **{md(q['status'])}**: {md(q['data'])}" for q in data["launch_questions"]]
+    out += [
+        f"- {md(q['question'])} — **{md(q['status'])}**: {md(q['data'])}"
+        for q in data["launch_questions"]
+    ]
     out += ["", "## Agreement checklist", ""]
     for item in data["agreement_checklist"]:
-        out.append(f"- **{md(item['item'])}**: " + ("; ".join(md(f) for f in item["flags"]) or "nothing flagged by the data"))
+        out.append(
+            f"- **{md(item['item'])}**: "
+            + ("; ".join(md(f) for f in item["flags"]) or "nothing flagged by the data")
+        )
     out += ["", "## Data freshness", ""]
-    out += [f"- {md(f['source'])}: {md(f['outcomes'])}, latest fetch {md(f['latest_fetch'])}" for f in data["freshness"]]
+    out += [
+        f"- {md(f['source'])}: {md(f['outcomes'])}, latest fetch {md(f['latest_fetch'])}"
+        for f in data["freshness"]
+    ]
     return "\n".join(out) + "\n"
 
 
