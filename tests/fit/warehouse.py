@@ -10,8 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from flows import load, models
-from flows.db import apply_schema
+from flows import dictionary, load
 from flows.home import HomeCompany
 from flows.marts import partner_fit, partner_fit_evidence
 
@@ -28,27 +27,15 @@ HOME = HomeCompany(
 
 def empty_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
-    apply_schema(con)
-    for model in models.STAGING:
-        _typed_empty(con, f"staging.{model.name}", model.schema_sql())
-    for model in models.MARTS:
-        if model.name.startswith("partner_fit"):
-            break
-        schema = model.schema_sql()
-        if schema is None:  # country_distance: typed by its Python columns
-            con.execute(
-                "create table marts.country_distance (home_iso3 varchar, partner_iso3 varchar, "
-                "measure varchar, value double, dims_used integer, dimensions varchar, "
-                "reason varchar)"
-            )
-            continue
-        _typed_empty(con, f"marts.{model.name}", schema)
+    context = {"home": HOME, "env": {}, "run_id": "test", "settings": None}
+    dictionary.empty_warehouse(con, context)
+    # country_distance declares no schema (flows/models.py): type it as the refresh fills it
+    con.execute(
+        "create or replace table marts.country_distance (home_iso3 varchar, "
+        "partner_iso3 varchar, measure varchar, value double, dims_used integer, "
+        "dimensions varchar, reason varchar)"
+    )
     return con
-
-
-def _typed_empty(con: duckdb.DuckDBPyConnection, table: str, schema: str | None) -> None:
-    sql = f"create table {load.ident(table)} as select * from ({schema}) limit 0"  # noqa: S608
-    con.execute(sql.replace("$as_of", "cast(null as timestamptz)"))
 
 
 def put(con: duckdb.DuckDBPyConnection, table: str, *rows: dict[str, Any]) -> None:
