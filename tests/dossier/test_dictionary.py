@@ -10,7 +10,9 @@ from flows.dictionary import build_dictionary
 def test_data_dictionary_is_current_and_complete() -> None:
     generated = build_dictionary()
     committed = (PROJECT_ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
-    assert committed == generated, "regenerate: python -m flows.dictionary > docs/data_dictionary.md"
+    assert committed == generated, (
+        "regenerate: python -m flows.dictionary > docs/data_dictionary.md"
+    )
     for name in [m.name for m in models.MARTS] + list(models.VIEWS):
         assert f"\n## marts.{name}\n" in generated
     assert "| `overall_if_high` | DOUBLE |" in generated
