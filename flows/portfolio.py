@@ -17,7 +17,7 @@ from rich.text import Text
 
 from flows.dossier import charts
 from flows.dossier.data import dossier_data
-from flows.dossier.render import environment, render_html
+from flows.dossier.render import environment, md, render_html
 from flows.fit.config import C_LABELS, CS
 
 SHORTLIST_SQL = """
@@ -40,8 +40,7 @@ def shortlist(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def _cell(value: Any, spec: str = "") -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "unknown"
-    text = format(value, spec) if spec else str(value)
-    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", " ".join(text.split()))
+    return md(format(value, spec) if spec else value)
 
 
 def shortlist_markdown(con: duckdb.DuckDBPyConnection) -> str:

@@ -147,11 +147,15 @@ def dossier_data(con: duckdb.DuckDBPyConnection, partner_id: str) -> dict[str, A
     home = load_home()
     config = load_fit_config()
     iso3 = profile.get("country")
-    web = _rows(con, "select * from marts.partner_web_profile where partner_id = ?", [partner_id])
+    cursor = con.execute(
+        "select * from marts.partner_web_profile where partner_id = ?", [partner_id]
+    )
+    found = cursor.fetchone()
+    web = _clean(dict(zip([d[0] for d in cursor.description], found or [None] * 99, strict=False)))
     data: dict[str, Any] = {
         "partner_id": partner_id,
         "profile": profile,
-        "web": web[0] if web else {},
+        "web": web,  # every column, null when the site was never crawled
         "home": {
             "name": home.name,
             "country": home.country_iso3,

@@ -87,15 +87,17 @@ def html_to_pdf(html: str) -> bytes:
     return pdf
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|])")
 
 
 def md(value: Any) -> str:
-    """Markdown-safe text: markup characters escaped, so scraped text stays text."""
+    """Markdown-safe text: HTML characters as entities and Markdown markup backslash-escaped,
+    so scraped text stays text in any Markdown viewer."""
     if value is None or (isinstance(value, float) and value != value):
         return "*unknown*"
     text = " ".join(str(value).split())
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def _fmt(value: Any, spec: str) -> str:

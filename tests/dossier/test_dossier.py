@@ -85,7 +85,7 @@ def test_dossier_formats(refreshed: dict[str, Any], tmp_path: Path) -> None:
         data = json.loads(render(con, "toyota", "json"))
         pdf = render(con, "nfa-international", "pdf")
     assert "&lt;script&gt;" in html and "<script" not in html
-    assert "Markup \\<b\\>Bold\\</b\\> \\| Co \\*star\\*" in md and "<b>" not in md
+    assert "Markup &lt;b&gt;Bold&lt;/b&gt; \\| Co \\*star\\*" in md and "<b>" not in md
     assert data["fit"]["tier"] and {c["c"] for c in data["fit"]["cs"]} == {
         "skills",
         "cultures",
@@ -150,7 +150,7 @@ def test_shortlist_markdown_and_site(refreshed: dict[str, Any], tmp_path: Path) 
     assert index == tmp_path / "site" / "index.html"
     assert len(list(index.parent.glob("dossier-*.html"))) == len(frame)
     assert (
-        MARKUP_NAME not in markdown and "Markup \\<b\\>Bold\\</b\\> \\| Co \\*star\\*" in markdown
+        MARKUP_NAME not in markdown and "Markup &lt;b&gt;Bold&lt;/b&gt; \\| Co \\*star\\*" in markdown
     )
     assert "Weights: complementary skills" in markdown and "Configuration" in markdown
     body = [line for line in markdown.splitlines() if line.startswith("| ") and line[2].isdigit()]
