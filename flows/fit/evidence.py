@@ -331,10 +331,12 @@ def skills(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> 
         else "no SEC industry code"
     )
     if not sources:
-        reason = (
-            "no capability evidence: the website was not crawled"
-            f" ({p['web_status'] or 'no website'}) and the partner has no SEC industry code"
+        site = (
+            "the crawled website names no capability of config/capabilities.toml"
+            if p["web_status"] == "ok"
+            else f"the website was not crawled ({p['web_status'] or 'no website'})"
         )
+        reason = f"no capability evidence: {site} and the partner has no SEC industry code"
         b.miss("skills", "seek_match", reason)
         b.miss("skills", "have_overlap", reason)
     else:
