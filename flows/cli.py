@@ -7,7 +7,6 @@ published), 1 failed (nothing published), 2 usage or configuration error.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -170,6 +169,8 @@ def _print_summary(summary: dict[str, Any], shown: int = 12) -> None:
     if unchanged:
         console.print(f"{unchanged} table(s) unchanged: their inputs did not change")
     console.print(f"Data Docs: {summary['data_docs']}/index.html")
+    if summary.get("site"):
+        console.print(f"Portfolio and dossiers: {summary['site']}")
 
 
 def _connect(args: argparse.Namespace) -> Any:
@@ -179,6 +180,7 @@ def _connect(args: argparse.Namespace) -> Any:
 def _cmd_profile(args: argparse.Namespace) -> int:
     from flows.report import find_partners, profile_report
 
+    fmt = "json" if args.json else args.format
     with _connect(args) as con:
         rows = find_partners(con, args.name)
         if not rows:
@@ -190,10 +192,64 @@ def _cmd_profile(args: argparse.Namespace) -> int:
             err.print(Text(f"{args.name!r} matches several partners: {names}"))
             return 1
         profile = (exact or rows)[0]
-        if args.json:
-            console.print_json(json.dumps(profile, default=str))
+        if fmt == "text":
+            import io
+
+            from rich.console import Group
+
+            from flows.portfolio import fit_line
+
+            report = Group(profile_report(con, profile), fit_line(con, profile["partner_id"]))
+            if not args.out:
+                console.print(report)
+                return 0
+            buffer = io.StringIO()
+            Console(file=buffer, width=120).print(report)
+            body = buffer.getvalue().encode("utf-8")
+        else:
+            from flows.dossier.render import render
+
+            body = render(con, profile["partner_id"], fmt)
+    if args.out:
+        Path(args.out).write_bytes(body)
+        err.print(Text(f"wrote {args.out}"))
+    elif fmt == "pdf" and sys.stdout.isatty():
+        err.print("a PDF is not for the terminal: use --out FILE (or redirect the output)")
+        return 2
+    else:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+    return 0
+
+
+def _cmd_shortlist(args: argparse.Namespace) -> int:
+    from flows.portfolio import shortlist, shortlist_table
+
+    with _connect(args) as con:
+        frame = shortlist(con)
+    if args.format == "table":
+        console.print(shortlist_table(frame))
+        return 0
+    if args.format == "parquet":
+        if not args.out:
+            err.print("--format parquet needs --out FILE")
+            return 2
+        import duckdb
+
+        with duckdb.connect() as scratch:
+            scratch.from_df(frame).write_parquet(args.out)
+    else:
+        text = (
+            frame.to_csv(index=False)
+            if args.format == "csv"
+            else frame.to_json(orient="records", indent=2, force_ascii=False) + "\n"
+        )
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
             return 0
-        console.print(profile_report(con, profile))
+    err.print(Text(f"wrote {args.out}"))
     return 0
 
 
@@ -262,11 +318,24 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.add_argument("--reports", help="Data Docs directory (default reports/data_docs)")
     reparse.set_defaults(handler=_cmd_reparse)
 
-    profile = sub.add_parser("profile", help="print one partner's profile")
+    profile = sub.add_parser("profile", help="one partner's profile or dossier")
     profile.add_argument("name", help="partner id or part of its name")
     profile.add_argument("--db", help=db_help)
-    profile.add_argument("--json", action="store_true", help="machine-readable output")
+    profile.add_argument(
+        "--format",
+        choices=("text", "html", "pdf", "md", "json"),
+        default="text",
+        help="text: terminal report (default); html/pdf/md/json: the partner dossier",
+    )
+    profile.add_argument("--out", help="write to FILE instead of standard output")
+    profile.add_argument("--json", action="store_true", help="same as --format json")
     profile.set_defaults(handler=_cmd_profile)
+
+    shortlist = sub.add_parser("shortlist", help="all partners ranked by fit on the four Cs")
+    shortlist.add_argument("--db", help=db_help)
+    shortlist.add_argument("--format", choices=("table", "csv", "parquet", "json"), default="table")
+    shortlist.add_argument("--out", help="write to FILE (required for parquet)")
+    shortlist.set_defaults(handler=_cmd_shortlist)
 
     sql = sub.add_parser("sql", help="run read-only SQL against the published database")
     sql.add_argument("query")

@@ -19,6 +19,8 @@ class HomeCompany:
     capabilities_seek: tuple[str, ...] = ()
     aims: dict[str, Any] = field(default_factory=dict)
     risk: dict[str, Any] = field(default_factory=dict)
+    languages: tuple[str, ...] = ()
+    size: dict[str, Any] = field(default_factory=dict)
 
 
 def load_home(path: Path | None = None) -> HomeCompany:
@@ -39,4 +41,6 @@ def load_home(path: Path | None = None) -> HomeCompany:
         capabilities_seek=tuple(capabilities.get("seek", [])),
         aims=dict(raw.get("aims", {})),
         risk=dict(raw.get("risk", {})),
+        languages=tuple(str(lang).lower() for lang in company.get("languages", [])),
+        size=dict(raw.get("size", {})),
     )

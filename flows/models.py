@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from flows import derived, diligence, load, media
+from flows.marts import partner_fit, partner_fit_evidence
 
 _TABLE_REF = re.compile(r"\b(raw|staging|marts|ops)\.([a-z_][a-z0-9_]*)")
 
@@ -124,6 +125,10 @@ MARTS: tuple[Model, ...] = (
         reads_sql="partner_media_summary",
     ),
     SqlModel("partner_profile"),
+    PythonModel(
+        "partner_fit_evidence", partner_fit_evidence.compute, schema=partner_fit_evidence.SCHEMA
+    ),
+    PythonModel("partner_fit", partner_fit.compute, schema=partner_fit.SCHEMA),
 )
 
 VIEWS: tuple[str, ...] = ("partner_source_status",)

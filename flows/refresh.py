@@ -25,7 +25,14 @@ from prefect import flow, get_run_logger
 from connectors.config import PROJECT_ROOT, Settings, load_settings
 from flows import build, landing, load, models
 from flows.checks import run_params
-from flows.db import database_path, note_server_processes, open_work, publish, writer_lock
+from flows.db import (
+    connect_readonly,
+    database_path,
+    note_server_processes,
+    open_work,
+    publish,
+    writer_lock,
+)
 from flows.home import load_home
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
@@ -309,6 +316,7 @@ def refresh(
             store.close()
             con.close()
     validator.finish()  # Data Docs, once per run
+    summary["site"] = _write_reports(db_path, docs.parent / "site", summary)
     logger.info("run %s finished: %s", run_id, summary["status"])
     return summary
 
@@ -380,6 +388,30 @@ def _registry(con: duckdb.DuckDBPyConnection) -> list[Partner]:
         f"select {', '.join(_REGISTRY_COLUMNS)} from raw.partners order by line"  # noqa: S608
     ).fetchall()
     return [Partner(**dict(zip(_REGISTRY_COLUMNS, row, strict=True))) for row in rows]
+
+
+def _write_reports(db_path: Path, site_dir: Path, summary: Mapping[str, Any]) -> str | None:
+    """The portfolio site (every partner ranked, each linking to its dossier) and the
+    shortlist with what failed as a Prefect artifact. A report that cannot be written is
+    logged; it never fails a run whose data is published."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from flows.portfolio import shortlist_markdown, write_site
+
+    logger = get_run_logger()
+    try:
+        with connect_readonly(db_path) as con:
+            index = write_site(con, site_dir)
+            markdown = shortlist_markdown(con)
+    except Exception as exc:
+        logger.warning("portfolio site not written: %s: %s", type(exc).__name__, exc)
+        return None
+    failed = summary.get("partial") or []
+    markdown += "\n\n## What failed\n\n" + (
+        "\n".join(f"- {line}" for line in failed) if failed else "Nothing: every source loaded."
+    )
+    create_markdown_artifact(key="partnerdd-shortlist", markdown=markdown)
+    return str(index)
 
 
 def _finish(con: duckdb.DuckDBPyConnection, run_id: str, summary: Mapping[str, Any]) -> None:

@@ -31,8 +31,7 @@ INDEX_SOURCES = tuple(PARSERS)  # each has its file URL in [sources.<name>] url
 # CC BY-ND (TI) or not openly licensed (Hofstede, Heritage), so offline runs skip them and
 # the coverage mart shows the gap; tests use them as fixtures.
 UNBUNDLED_REASON = (
-    "the offline snapshot does not bundle this publisher's file (its licence is not "
-    "public-domain/CC0/CC-BY); a live refresh downloads it"
+    "listed in [sources.indices] offline_skip (PARTNERDD_INDICES_OFFLINE_SKIP): not fetched"
 )
 
 
@@ -120,7 +119,14 @@ def parse(batch: Batch) -> Parsed:
 
 
 def offline(base_url: str) -> dict[str, str]:
-    return {"PARTNERDD_INDICES_OFFLINE_SKIP": ",".join(INDEX_SOURCES)}
+    """The demo serves the publishers' files bundled verbatim in demo/snapshot/indices
+    (attribution and terms in its PROVENANCE.md; routes in routes.d/indices.json)."""
+    bundled = {
+        "CPI": "CPI2024_GlobalResultsTrends.csv",
+        "HOFSTEDE": "6-dimensions-for-website-2015-08-16.csv",
+        "HERITAGE": "heritage_economic_freedom_index2019_data.csv",
+    }
+    return {f"PARTNERDD_{name}_URL": f"{base_url}/indices/{file}" for name, file in bundled.items()}
 
 
 SPEC = SourceSpec(

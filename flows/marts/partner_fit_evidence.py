@@ -1,0 +1,52 @@
+"""marts.partner_fit_evidence: one row per partner and fit input (used or missing) and per
+red flag, with the raw value, its 0-100 score, weight, bounds, source table and key, source
+URL, fetch time, a sentence that explains it, and how far it could move the overall score."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from connectors.sanctions.settings import sanctions_settings
+from flows.fit.config import load_fit_config
+from flows.fit.evidence import EVIDENCE_COLUMNS, Facts, partner_evidence
+from flows.fit.score import with_swings
+
+COLUMNS = [*EVIDENCE_COLUMNS, "overall_if_low", "overall_if_high"]
+
+SCHEMA = """
+    select
+        cast(null as varchar) as partner_id,
+        cast(null as varchar) as evidence_key,
+        cast(null as varchar) as c,
+        cast(null as varchar) as feature,
+        cast(null as varchar) as label,
+        cast(null as varchar) as status,
+        cast(null as varchar) as raw_value,
+        cast(null as double) as raw_number,
+        cast(null as double) as score,
+        cast(null as double) as weight,
+        cast(null as varchar) as bounds,
+        cast(null as varchar) as source_table,
+        cast(null as varchar) as source_key,
+        cast(null as varchar) as source_url,
+        cast(null as timestamptz) as fetched_at,
+        cast(null as varchar) as explanation,
+        cast(null as double) as overall_if_low,
+        cast(null as double) as overall_if_high
+"""
+
+
+def compute(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
+    config = load_fit_config()
+    facts = Facts.load(con)
+    ctx = {"sanctions_threshold": sanctions_settings(context["settings"]).threshold}
+    rows: list[dict[str, Any]] = []
+    for partner in facts.partners:
+        evidence = partner_evidence(partner, facts, context["home"], config, ctx)
+        rows += with_swings(evidence, config)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    numeric = ["raw_number", "score", "weight", "overall_if_low", "overall_if_high"]
+    return frame.astype(dict.fromkeys(numeric, "float64"))

@@ -1,0 +1,156 @@
+"""Fit marts, dossiers, portfolio and CLI on one real offline refresh (see conftest)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from flows.cli import main
+from flows.dossier.render import render
+from flows.offline import DEMO_PARTNERS
+from flows.portfolio import shortlist, shortlist_markdown, write_site
+from tests.dossier.conftest import MARKUP_NAME
+
+DEMO_IDS = [
+    line.split(",")[0] for line in DEMO_PARTNERS.read_text(encoding="utf-8").splitlines()[1:]
+]
+# The offline snapshot has no real record of what PUMA and Fraport do: they file nothing with
+# the SEC and their websites are not bundled (publisher copyright). Their dossiers say so.
+NO_SKILLS_INPUT = {"puma", "fraport"}
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_fit_marts_are_built_and_validated(refreshed: dict[str, Any]) -> None:
+    tables = refreshed["summary"]["tables"]
+    for name in ("partner_fit_evidence", "partner_fit"):
+        assert tables[name]["failures"] == [] and tables[name]["quarantined"] == 0, tables[name]
+    assert tables["partner_fit"]["loaded"] == len(DEMO_IDS) + 2
+
+
+def test_every_demo_partner_has_real_inputs_in_the_four_cs(refreshed: dict[str, Any]) -> None:
+    used = _rows(
+        refreshed["db"],
+        "select partner_id, c, count(*) from marts.partner_fit_evidence "
+        "where status = 'used' and source_url like 'http%' group by all",
+    )
+    counts = {(p, c): n for p, c, n in used}
+    for partner_id in DEMO_IDS:
+        for c in ("cultures", "aims", "risk"):
+            assert counts.get((partner_id, c), 0) >= 1, (partner_id, c)
+        has_skills = counts.get((partner_id, "skills"), 0) >= 1
+        assert has_skills == (partner_id not in NO_SKILLS_INPUT), partner_id
+    tiers = dict(_rows(refreshed["db"], "select partner_id, tier from marts.partner_fit"))
+    for partner_id in NO_SKILLS_INPUT:  # an unknown C is never good news
+        assert tiers[partner_id] == "insufficient data"
+    assert tiers["nfa-international"] == "review before contact"  # lapsed LEI
+
+
+def test_country_indices_are_in_the_demo(refreshed: dict[str, Any]) -> None:
+    rows = _rows(
+        refreshed["db"],
+        "select feature, count(*) from marts.partner_fit_evidence where status = 'used' and "
+        "feature in ('cultural_distance_ks6', 'corruption_perception', 'ip_protection') "
+        "group by all",
+    )
+    assert dict(rows) == dict.fromkeys(
+        ("cultural_distance_ks6", "corruption_perception", "ip_protection"), len(DEMO_IDS) + 2
+    )
+
+
+def test_planted_site_feeds_complementary_skills(refreshed: dict[str, Any]) -> None:
+    rows = dict(
+        (f, (s, r))
+        for f, s, r in _rows(
+            refreshed["db"],
+            "select feature, score, raw_value from marts.partner_fit_evidence "
+            "where partner_id = 'planted' and c = 'skills'",
+        )
+    )
+    assert rows["seek_match"] == (100.0, "0.5")  # manufacturing and logistics: 2 of 4 sought
+    assert rows["staff_resources"][1] == "2500"
+
+
+def test_dossier_formats(refreshed: dict[str, Any], tmp_path: Path) -> None:
+    with duckdb.connect(str(refreshed["db"]), read_only=True) as con:
+        html = render(con, "planted", "html").decode("utf-8")
+        md = render(con, "markup", "md").decode("utf-8")
+        data = json.loads(render(con, "toyota", "json"))
+        pdf = render(con, "nfa-international", "pdf")
+    assert "&lt;script&gt;" in html and "<script" not in html
+    assert "Markup &lt;b&gt;Bold&lt;/b&gt; \\| Co \\*star\\*" in md and "<b>" not in md
+    assert data["fit"]["tier"] and {c["c"] for c in data["fit"]["cs"]} == {
+        "skills",
+        "cultures",
+        "aims",
+        "risk",
+    }
+    assert [q["status"] for q in data["launch_questions"]].count("to ask") >= 3
+    clauses = {i["item"]: i["flags"] for i in data["agreement_checklist"]}
+    assert set(clauses) >= {"scope", "ownership of new IP", "conflict resolution", "termination"}
+    assert pdf[:5] == b"%PDF-" and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 10_000
+
+
+def test_lapsed_lei_is_flagged_in_the_agreement_checklist(refreshed: dict[str, Any]) -> None:
+    with duckdb.connect(str(refreshed["db"]), read_only=True) as con:
+        data = json.loads(render(con, "nfa-international", "json"))
+    scope = next(i for i in data["agreement_checklist"] if i["item"] == "scope")
+    assert any("verify the legal entity before signing" in f for f in scope["flags"])
+    assert data["fit"]["red_flags"] == "lei_lapsed"
+
+
+def test_cli_profile_formats_and_json_alias(
+    refreshed: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(refreshed["db"])
+    for fmt in ("html", "pdf", "md", "json"):
+        out = tmp_path / f"sap.{fmt}"
+        assert main(["profile", "sap", "--db", db, "--format", fmt, "--out", str(out)]) == 0
+        assert out.stat().st_size > 1000
+    assert main(["profile", "sap", "--db", db, "--json"]) == 0
+    alias = json.loads(capsys.readouterr().out)
+    assert alias["partner_id"] == "sap" and alias["fit"]["partner_id"] == "sap"
+    assert main(["profile", "toyota", "--db", db]) == 0
+    assert "Fit: " in capsys.readouterr().out
+
+
+def test_cli_shortlist_formats(
+    refreshed: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(refreshed["db"])
+    assert main(["shortlist", "--db", db]) == 0
+    assert "Partners ranked" in capsys.readouterr().out
+    assert main(["shortlist", "--db", db, "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("rank,partner_id,name") and len(lines) == len(DEMO_IDS) + 3
+    assert main(["shortlist", "--db", db, "--format", "json"]) == 0
+    ranked = json.loads(capsys.readouterr().out)
+    assert [r["rank"] for r in ranked] == list(range(1, len(DEMO_IDS) + 3))
+    parquet = tmp_path / "shortlist.parquet"
+    assert main(["shortlist", "--db", db, "--format", "parquet", "--out", str(parquet)]) == 0
+    with duckdb.connect() as con:
+        assert con.execute("select count(*) from read_parquet(?)", [str(parquet)]).fetchone() == (
+            len(ranked),
+        )
+    assert main(["shortlist", "--db", db, "--format", "parquet"]) == 2
+
+
+def test_shortlist_markdown_and_site(refreshed: dict[str, Any], tmp_path: Path) -> None:
+    with duckdb.connect(str(refreshed["db"]), read_only=True) as con:
+        markdown = shortlist_markdown(con)
+        frame = shortlist(con)
+        index = write_site(con, tmp_path / "site")
+    assert index == tmp_path / "site" / "index.html"
+    assert len(list(index.parent.glob("dossier-*.html"))) == len(frame)
+    escaped = "Markup &lt;b&gt;Bold&lt;/b&gt; \\| Co \\*star\\*"
+    assert MARKUP_NAME not in markdown and escaped in markdown
+    assert "Weights: complementary skills" in markdown and "Configuration" in markdown
+    body = [line for line in markdown.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(body) == len(frame)
