@@ -29,7 +29,8 @@ FRESHNESS = """
         min(f.error) filter (where f.outcome <> 'ok') as example_problem
     from ops.fetch_log as f
     inner join latest_run as l on f.run_id = l.run_id
-    left join raw.http_responses as r on f.url = r.url and f.payload_sha256 = r.sha256
+    left join raw.responses as r
+        on f.run_id = r.run_id and f.url = r.url and f.payload_sha256 = r.sha256
     where f.partner_id = $partner_id or f.partner_id is null
     group by f.source
     order by f.source
