@@ -29,7 +29,7 @@ SQL_DIR = PROJECT_ROOT / "sql"
 PUBLISHED_SCHEMAS = ("staging", "marts", "quarantine", "ops")
 PUBLISHED_RAW = ("raw.partners", "raw.responses")
 # DuckDB's own buffer pool: without a cap it may use 80 % of the machine.
-DEFAULT_MEMORY_LIMIT = "512MB"
+DEFAULT_MEMORY_LIMIT = "256MB"
 PREFECT_SERVER = b"prefect.server.api.server"
 
 

@@ -26,7 +26,7 @@ from flows import load
 from flows.sources.base import Batch, Parsed, SourceSpec, Stored
 from flows.store import RawStore
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 
 _RESPONSE_COLUMNS = [
     "response_id", "run_id", "source", "kind", "partner_id", "url", "status", "headers",

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from connectors.config import load_settings
 from flows import dictionary, load
 from flows.home import HomeCompany
 from flows.marts import partner_fit, partner_fit_evidence
@@ -27,7 +28,7 @@ HOME = HomeCompany(
 
 def empty_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
-    context = {"home": HOME, "env": {}, "run_id": "test", "settings": None}
+    context = {"home": HOME, "env": {}, "run_id": "test", "settings": load_settings({})}
     dictionary.empty_warehouse(con, context)
     # country_distance declares no schema (flows/models.py): type it as the refresh fills it
     con.execute(
@@ -64,7 +65,12 @@ def score(
     con: duckdb.DuckDBPyConnection, home: HomeCompany = HOME, env: dict[str, str] | None = None
 ) -> tuple[dict[str, dict[str, Any]], pd.DataFrame]:
     """Build both fit marts the way a refresh does; partner_fit rows by id and the evidence."""
-    context = {"home": home, "env": env or {}, "run_id": "test", "settings": None}
+    context = {
+        "home": home,
+        "env": env or {},
+        "run_id": "test",
+        "settings": load_settings(env or {}),
+    }
     evidence = partner_fit_evidence.compute(con, context)
     load.replace_table(con, "marts.partner_fit_evidence", evidence, partner_fit_evidence.SCHEMA)
     fit = partner_fit.compute(con, context)

@@ -161,6 +161,8 @@ def test_run_params_count_what_the_run_fetches() -> None:
         "partners_with_website": 2,
         "index_files": 3,
     }
-    # the offline demo crawls no site and downloads no index file
+    # the offline demo crawls no site; it serves the three bundled index files
     offline = run_params(partners, load_settings(source_overrides("http://127.0.0.1:9")))
-    assert offline["partners_with_website"] == 0 and offline["index_files"] == 0
+    assert offline["partners_with_website"] == 0 and offline["index_files"] == 3
+    skipping = run_params(partners, load_settings({"PARTNERDD_INDICES_OFFLINE_SKIP": "cpi"}))
+    assert skipping["index_files"] == 2
