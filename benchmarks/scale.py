@@ -395,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-demo", action="store_true", help="skip the offline demo refresh measurement"
     )
     parser.add_argument("--output", type=Path, help="JSON file (default benchmarks/results/)")
+    parser.add_argument("--note", help="free text stored in the JSON (what was measured, how)")
     parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     return parser
@@ -417,6 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+    if args.note:
+        result["note"] = args.note
     print_table(result["measurements"])
     output = args.output or results_path()
     output.parent.mkdir(parents=True, exist_ok=True)
