@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,8 +11,37 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = PROJECT_ROOT / "config"
 ENV_PREFIX = "PARTNERDD_"
+CONFIG_ENV = "PARTNERDD_CONFIG"
+
+
+def resource_dir(name: str) -> Path:
+    """A folder shipped with partnerdd (sql, expectations, config, demo): the source
+    checkout's when running from one (an editable install too), else the copy `pip install`
+    put under <prefix>/share/partnerdd (pyproject.toml data-files)."""
+    checkout = PROJECT_ROOT / name
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "partnerdd" / name
+
+
+def work_dir() -> Path:
+    """Where data/ and reports/ go by default: the checkout, or the current directory."""
+    return PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").is_file() else Path.cwd()
+
+
+def config_file(name: str, env: Mapping[str, str] | None = None) -> Path:
+    """A config file: from the user's directory ($PARTNERDD_CONFIG, set by --config) when it
+    has one by that name, else the default shipped with partnerdd."""
+    env = os.environ if env is None else env
+    own = env.get(CONFIG_ENV, "").strip()
+    if own:
+        directory = Path(own).expanduser()
+        if not directory.is_dir():
+            raise ConfigError(f"{CONFIG_ENV}={own!r} is not a directory")
+        if (directory / name).is_file():
+            return directory / name
+    return resource_dir("config") / name
 
 
 class ConfigError(RuntimeError):
@@ -60,7 +90,7 @@ class Settings:
 
 def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
     env = os.environ if env is None else env
-    raw = tomllib.loads((path or CONFIG_DIR / "sources.toml").read_text(encoding="utf-8"))
+    raw = tomllib.loads((path or config_file("sources.toml", env)).read_text(encoding="utf-8"))
     http = _overlay(None, raw.get("http", {}), env)
     sources = {
         name: _overlay(name, section, env) for name, section in raw.get("sources", {}).items()

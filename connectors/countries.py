@@ -14,7 +14,7 @@ from typing import Literal
 
 import pycountry
 
-from connectors.config import CONFIG_DIR
+from connectors.config import config_file
 
 Kind = Literal["country", "aggregate", "unknown"]
 
@@ -49,7 +49,7 @@ def _key(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, str], frozenset[str]]:
-    raw = tomllib.loads((CONFIG_DIR / "country_aliases.toml").read_text(encoding="utf-8"))
+    raw = tomllib.loads((config_file("country_aliases.toml")).read_text(encoding="utf-8"))
     aliases = {_key(k): v for k, v in raw.get("aliases", {}).items()}
     aggregates = frozenset(_key(n) for n in raw.get("aggregates", {}).get("names", []))
     return aliases, aggregates

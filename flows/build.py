@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from connectors.config import CONFIG_DIR
+from connectors.config import config_file, resource_dir
 from flows import load
 from flows.db import table_exists
 from flows.models import Model, PythonModel
@@ -58,8 +58,8 @@ class ModelOutcome:
 def config_fingerprint(env: Mapping[str, str]) -> str:
     """What marts depend on besides tables: the config files and non-URL overrides."""
     digest = hashlib.sha256()
-    for path in sorted(CONFIG_DIR.glob("*.toml")):
-        digest.update(path.read_bytes())
+    for name in sorted(p.name for p in resource_dir("config").glob("*.toml")):
+        digest.update(config_file(name, env).read_bytes())
     for key in sorted(env):
         if key.startswith("PARTNERDD_") and not key.endswith(("_URL", "_CONTACT", "_HOSTS")):
             digest.update(f"{key}={env[key]}".encode())

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from connectors.config import ConfigError
+from connectors.config import CONFIG_ENV, ConfigError
 from flows.db import DatabaseMissing, WriterBusy, connect_readonly, database_path
 from flows.registry import RegistryFileError
 
@@ -295,6 +295,11 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="partnerdd", description=__doc__)
+    parser.add_argument(
+        "--config",
+        help="directory with your own config files (default: $PARTNERDD_CONFIG; files it "
+        "lacks come from the defaults shipped with partnerdd)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     db_help = "DuckDB file (default: $PARTNERDD_DB or data/partnerdd.duckdb)"
 
@@ -348,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.config:
+        os.environ[CONFIG_ENV] = str(Path(args.config).expanduser().resolve())
     try:
         code: int = args.handler(args)
     except (DatabaseMissing, ConfigError, RegistryFileError, WriterBusy) as exc:

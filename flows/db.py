@@ -22,10 +22,10 @@ from typing import Any
 
 import duckdb
 
-from connectors.config import PROJECT_ROOT
+from connectors.config import resource_dir, work_dir
 
-DEFAULT_DB = PROJECT_ROOT / "data" / "partnerdd.duckdb"
-SQL_DIR = PROJECT_ROOT / "sql"
+DEFAULT_DB = work_dir() / "data" / "partnerdd.duckdb"
+SQL_DIR = resource_dir("sql")
 PUBLISHED_SCHEMAS = ("staging", "marts", "quarantine", "ops")
 PUBLISHED_RAW = ("raw.partners", "raw.responses")
 # DuckDB's own buffer pool: without a cap it may use 80 % of the machine.

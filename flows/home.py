@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.config import CONFIG_DIR, ConfigError
+from connectors.config import ConfigError, config_file
 from connectors.countries import resolve
 
 
@@ -24,7 +24,7 @@ class HomeCompany:
 
 
 def load_home(path: Path | None = None) -> HomeCompany:
-    path = path or CONFIG_DIR / "home.toml"
+    path = path or config_file("home.toml")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from connectors.config import PROJECT_ROOT
+from connectors.config import resource_dir
 from connectors.replay import ReplayServer
 
-DEMO_DIR = PROJECT_ROOT / "demo"
+DEMO_DIR = resource_dir("demo")
 DEMO_PARTNERS = DEMO_DIR / "partners.csv"
 SNAPSHOT_DIR = DEMO_DIR / "snapshot"
 

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 from prefect import flow, get_run_logger
 
-from connectors.config import PROJECT_ROOT, Settings, load_settings
+from connectors.config import Settings, load_settings, work_dir
 from flows import build, landing, load, models
 from flows.checks import run_params
 from flows.db import (
@@ -41,7 +41,7 @@ from flows.sources.base import Extracted, SourceSpec
 from flows.sources.resolution import resolved_partners
 from flows.store import RawStore
 
-DEFAULT_REPORTS = PROJECT_ROOT / "reports" / "data_docs"
+DEFAULT_REPORTS = work_dir() / "reports" / "data_docs"
 REGISTRY_MODEL = "stg_registry__partners"
 _REGISTRY_COLUMNS = [
     "partner_id", "name", "country_iso3", "country_iso2", "website", "lei", "cik", "line",

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from connectors.config import PROJECT_ROOT
+from connectors.config import resource_dir
 from flows.checks import ModelChecks, checks_for, describe, load_checks
 
-EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+EXPECTATIONS_DIR = resource_dir("expectations")
 QUARANTINE_COLUMNS = ["row_index", "expectation", "column_name", "reason", "row_json"]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connectors.config import CONFIG_DIR
+from connectors.config import config_file
 from connectors.web.capabilities import Lexicon, load_lexicon, match_lexicon
 
 ADVERSE_KEYS = (
@@ -19,7 +19,7 @@ ADVERSE_KEYS = (
 
 
 def load_adverse_lexicon(path: Path | None = None) -> Lexicon:
-    return load_lexicon(path or CONFIG_DIR / "adverse_media.toml", "categories")
+    return load_lexicon(path or config_file("adverse_media.toml"), "categories")
 
 
 def adverse_categories() -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.config import CONFIG_DIR, ConfigError
+from connectors.config import ConfigError, config_file
 from connectors.web.phrases import find_phrase, fold_with_map
 
 CAPABILITY_KEYS = (
@@ -47,7 +47,7 @@ def load_lexicon(path: Path, table: str) -> Lexicon:
 
 
 def load_taxonomy(path: Path | None = None) -> Lexicon:
-    return load_lexicon(path or CONFIG_DIR / "capabilities.toml", "capabilities")
+    return load_lexicon(path or config_file("capabilities.toml"), "capabilities")
 
 
 def match_lexicon(text: str, lexicon: Lexicon) -> list[dict[str, Any]]:

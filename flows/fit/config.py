@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.config import CONFIG_DIR, ConfigError
+from connectors.config import ConfigError, config_file
 
 CS = ("skills", "cultures", "aims", "risk")
 C_LABELS = {
@@ -160,7 +160,7 @@ def _feature(c: str, name: str, body: dict[str, Any]) -> Feature:
 
 
 def load_fit_config(path: Path | None = None) -> FitConfig:
-    path = path or CONFIG_DIR / "fit.toml"
+    path = path or config_file("fit.toml")
     try:
         text = path.read_text(encoding="utf-8")
         raw = tomllib.loads(text)
