@@ -43,8 +43,23 @@ class ResponseTooLarge(requests.RequestException):
     """The body exceeded the configured cap; the partial body was discarded."""
 
 
+class AnswerStatus:
+    """`ok` and `content_type` of an answer, fresh (RawResponse) or stored (flows' Stored)."""
+
+    status: int
+    headers: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", self.headers.get("content-type", ""))
+
+
 @dataclass(frozen=True)
-class RawResponse:
+class RawResponse(AnswerStatus):
     """One HTTP exchange as it arrived, before it is stored (flows/store.py) and parsed."""
 
     source: str
@@ -57,14 +72,6 @@ class RawResponse:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("Content-Type", self.headers.get("content-type", ""))
 
 
 class Answer(Protocol):

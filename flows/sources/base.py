@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.config import Settings
-from connectors.http import RawResponse
+from connectors.http import AnswerStatus, RawResponse
 from flows.registry import Partner
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class Extracted:
 
 
 @dataclass
-class Stored:
+class Stored(AnswerStatus):
     """One answer as stored: metadata from raw.responses, body read back on demand."""
 
     response_id: str
@@ -143,14 +143,6 @@ class Stored:
     @property
     def body(self) -> bytes:
         return self.store.body(self.sha256)
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("Content-Type", self.headers.get("content-type", ""))
 
 
 @dataclass
