@@ -29,7 +29,7 @@ from flows.models import Model, PythonModel
 NEW = "_model_new"
 ROWS = "_model_rows"
 CHANGED = "_model_changed"
-VALIDATION_CHUNK = 100_000
+VALIDATION_CHUNK = 50_000
 
 
 @dataclass
