@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from connectors.config import resource_dir
+from connectors.config import load_settings, resource_dir
 from connectors.replay import ReplayServer
 
 DEMO_DIR = resource_dir("demo")
@@ -19,6 +19,11 @@ def source_overrides(base_url: str) -> dict[str, str]:
     from flows.sources import SOURCES
 
     overrides = {"PARTNERDD_OFFLINE": "1", "PARTNERDD_ALLOW_HOSTS": "127.0.0.1"}
+    # The publishers' rate limits protect their servers; the replay server is our own
+    # loopback one, so the offline demo does not wait for them.
+    for name, section in load_settings({}).sources.items():
+        if "rate_per_second" in section:
+            overrides[f"PARTNERDD_{name.upper()}_RATE_PER_SECOND"] = "0"
     for spec in SOURCES:
         overrides.update(spec.offline(base_url))
     return overrides
