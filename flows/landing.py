@@ -307,10 +307,17 @@ def _flush(
                 result.rows[table] = result.rows.get(table, 0) + written
                 bump_version(con, table, run_id)
         _mark_parsed(con, spec, chunk.groups, run_id)
-        for key, sig in chunk.signatures.items():
-            con.execute(
-                "insert or replace into ops.parsed_groups values (?, ?, ?, ?)",
-                [spec.name, key, sig, run_id],
+        if chunk.signatures:
+            groups = pd.DataFrame(
+                {
+                    "source": spec.name,
+                    "group_key": list(chunk.signatures),
+                    "signature": list(chunk.signatures.values()),
+                    "run_id": run_id,
+                }
+            )
+            _insert(
+                con, "insert or replace into ops.parsed_groups by name select * from batch", groups
             )
         con.execute("commit")
     except BaseException:

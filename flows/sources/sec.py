@@ -90,20 +90,17 @@ def _company_row(parsed: dict[str, Any], response: Stored) -> dict[str, Any]:
 
 
 def _fact_rows(facts: list[dict[str, Any]], response: Stored) -> list[dict[str, Any]]:
-    rows = []
+    """The facts as landing rows, reusing each fact's dict (a company has thousands)."""
+    sha, at = response.sha256, response.fetched_at
     for fact in facts:
-        value = fact["value"]
+        value = fact.pop("value")
+        fact.pop("sha256", None)
         numeric = fact["problem"] is None
-        rows.append(
-            {
-                **{k: v for k, v in fact.items() if k not in ("sha256", "value")},
-                "value": float(value) if numeric else None,
-                "value_text": None if numeric else str(value),
-                "payload_sha256": response.sha256,
-                "fetched_at": response.fetched_at,
-            }
-        )
-    return rows
+        fact["value"] = float(value) if numeric else None
+        fact["value_text"] = None if numeric else str(value)
+        fact["payload_sha256"] = sha
+        fact["fetched_at"] = at
+    return facts
 
 
 def _metric_rows(facts: list[dict[str, Any]], response: Stored) -> list[dict[str, Any]]:
@@ -127,8 +124,9 @@ def parse(batch: Batch) -> Parsed:
                 parsed.add("raw.sec__companies", [_company_row(result, response)])
             else:
                 facts = parse_companyfacts(response.body, response.url, sha256=response.sha256)
+                metrics = _metric_rows(facts, response)  # before the facts become rows
                 parsed.add("raw.sec__facts", _fact_rows(facts, response))
-                parsed.add("raw.sec__annual_metrics", _metric_rows(facts, response))
+                parsed.add("raw.sec__annual_metrics", metrics)
         except (ValueError, KeyError, TypeError) as exc:
             parsed.problem("sec", partner_id, response, f"{type(exc).__name__}: {exc}")
     return parsed
