@@ -42,10 +42,12 @@ class ModelOutcome:
     quarantined: int = 0
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
     def report(self) -> dict[str, Any]:
         return {
             "status": self.status,
+            "seconds": round(self.seconds, 3),
             "rows_in": self.rows_in,
             "validated": self.validated,
             "loaded": self.loaded,

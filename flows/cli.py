@@ -168,6 +168,17 @@ def _print_summary(summary: dict[str, Any], shown: int = 12) -> None:
     unchanged = len(summary["tables"]) - len(changed)
     if unchanged:
         console.print(f"{unchanged} table(s) unchanged: their inputs did not change")
+    timings = summary.get("timings") or {}
+    if timings:
+        slowest = sorted(
+            ((t["seconds"], n) for n, t in summary["tables"].items() if t.get("seconds")),
+            reverse=True,
+        )[:3]
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if "parse " not in k)
+        console.print(
+            Text(f"time: {stages}; slowest tables: ")
+            + Text(", ".join(f"{n} {sec:.1f} s" for sec, n in slowest))
+        )
     console.print(f"Data Docs: {summary['data_docs']}/index.html")
     if summary.get("site"):
         console.print(f"Portfolio and dossiers: {summary['site']}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,6 +140,7 @@ class LandingResult:
     rows: dict[str, int] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    seconds: float = 0.0
 
 
 def _groups(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> list[tuple[str | None, str]]:
@@ -351,6 +353,7 @@ def parse_pending(
     rest of the source still lands.
     """
     result = LandingResult(spec.name)
+    started = time.perf_counter()
     chunk = _Chunk()
     last = _last_signatures(con, spec.name)
     for partner_id, latest_run in _groups(con, spec):
@@ -391,6 +394,7 @@ def parse_pending(
             chunk = _Chunk()
     _flush(con, spec, chunk, run_id, result)
     write_problems(con, run_id, result.problems)
+    result.seconds = time.perf_counter() - started
     return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -156,12 +157,14 @@ def _build(
     todo = [m for m in (*models.STAGING, *models.MARTS) if names is None or m.name in names]
     report("build", total=len(todo))
     for model in todo:
+        started = time.perf_counter()
         try:
             outcome = build.build_model(con, validator, model, context, params, run_id, fingerprint)
         except Exception as exc:  # a model's bug keeps its previous table, the rest builds
             outcome = build.ModelOutcome(
                 model.name, "kept_previous", failures=[f"{type(exc).__name__}: {exc}"]
             )
+        outcome.seconds = time.perf_counter() - started
         outcomes[model.name] = outcome
         report("build", advance=1)
     build.drop_temp(con)
@@ -242,7 +245,9 @@ def refresh(
     from flows.validate import Validator  # Great Expectations import is slow; only here
 
     docs = Path(reports_dir) if reports_dir else DEFAULT_REPORTS
+    clock = time.perf_counter()
     validator = Validator(docs)
+    timings = {"validator_start": time.perf_counter() - clock}
     with writer_lock(db_path) as store_root:
         note_server_processes(store_root)
         store = RawStore(store_root)
@@ -282,17 +287,25 @@ def refresh(
             reader = landing.JournalReader(store.journals / f"{run_id}.jsonl")
             raised: dict[str, str] = {}
             current = partners
+            clock = time.perf_counter()
+            landed: dict[str, landing.LandingResult] = {}
             for phase in sorted({s.phase for s in SOURCES}):
                 specs = [s for s in SOURCES if s.phase == phase]
-                _extract_phase(specs, current, settings, store, con, reader, run_id, raised)
+                landed.update(
+                    _extract_phase(specs, current, settings, store, con, reader, run_id, raised)
+                )
                 current = resolved_partners(con, partners)
+            timings["extract_and_parse"] = time.perf_counter() - clock
+            timings.update({f"parse {name}": r.seconds for name, r in landed.items()})
             failed_sources = _source_failures(con, run_id, raised)
             rest = tuple(
                 m.name for m in (*models.STAGING, *models.MARTS) if m.name != REGISTRY_MODEL
             )
+            clock = time.perf_counter()
             outcomes.update(
                 _build(con, validator, run_id, context, run_params(current, settings), rest)
             )
+            timings["build"] = time.perf_counter() - clock
             status, partial = _status(issues, failed_sources, outcomes)
             summary.update(
                 status=status,
@@ -309,14 +322,21 @@ def refresh(
             store.close()
             con.execute("insert or replace into ops.journals values (?, ?)", [run_id, started])
             report("publish", total=1)
+            clock = time.perf_counter()
             publish(con, db_path, _views())
+            timings["publish"] = time.perf_counter() - clock
             store.retire(store.journals / f"{run_id}.jsonl")
             report("publish", advance=1)
         finally:
             store.close()
             con.close()
+    clock = time.perf_counter()
     validator.finish()  # Data Docs, once per run
+    timings["data_docs"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     summary["site"] = _write_reports(db_path, docs.parent / "site", summary)
+    timings["site"] = time.perf_counter() - clock
+    summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
     logger.info("run %s finished: %s", run_id, summary["status"])
     return summary
 
