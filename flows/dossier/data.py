@@ -102,10 +102,11 @@ def _country_indices(
             (r["index_name"], r["dimension"]),
             {"index": r["index_name"], "dimension": r["dimension"], "partner": None, "home": None},
         )
-        side = "partner" if r["iso3"] == iso3 else "home"
-        item[side] = r["value"]
-        if side == "partner":
+        if r["iso3"] == iso3:
+            item["partner"] = r["value"]
             item.update(year=r["year"], source=r["source"], source_url=r["source_url"])
+        if r["iso3"] == home:  # also when the partner is in the home country
+            item["home"] = r["value"]
     return list(merged.values())
 
 

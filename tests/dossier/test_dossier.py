@@ -154,3 +154,13 @@ def test_shortlist_markdown_and_site(refreshed: dict[str, Any], tmp_path: Path) 
     assert "Weights: complementary skills" in markdown and "Configuration" in markdown
     body = [line for line in markdown.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert len(body) == len(frame)
+
+
+def test_a_partner_in_the_home_country_shows_the_home_values_too(
+    refreshed: dict[str, Any],
+) -> None:
+    with duckdb.connect(str(refreshed["db"]), read_only=True) as con:
+        data = json.loads(render(con, "sap", "json"))  # SAP and the home company: Germany
+    indices = [i for i in data["country_indices"] if i["partner"] is not None]
+    assert indices, data["country_indices"]
+    assert all(i["home"] == i["partner"] for i in indices)
