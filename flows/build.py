@@ -151,7 +151,7 @@ def _validate_changed(
             [start, start + VALIDATION_CHUNK - 1],
         ).df()
         rows = frame.pop("_row")
-        result = _validate(validator, name, frame, params)
+        result = validator.validate(name, frame, params, whole_table=False)
         quarantined = result.quarantined.copy()
         quarantined["row_index"] = [int(rows.iloc[int(i)]) for i in quarantined["row_index"]]
         parts.append(quarantined)
@@ -159,19 +159,6 @@ def _validate_changed(
         warnings += [w for w in result.warnings if w not in warnings]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"row_index": []})
     return _Checked(frame, failures, warnings)
-
-
-@dataclass
-class _NothingToValidate:
-    quarantined: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"row_index": []}))
-    failures: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def _validate(validator: Any, name: str, frame: pd.DataFrame, params: dict[str, Any]) -> Any:
-    if frame.empty:  # no new or changed row: nothing for row-level checks to look at
-        return _NothingToValidate()
-    return validator.validate(name, frame, params, whole_table=False)
 
 
 def build_model(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,7 +138,6 @@ class LandingResult:
     groups: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
-    error: str | None = None
     seconds: float = 0.0
 
 
@@ -162,6 +160,15 @@ def _groups(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> list[tuple[str 
     return [(g, r) for g, r in rows]
 
 
+def _in_group(spec: SourceSpec, partner_id: str | None, run_id: str) -> tuple[str, dict[str, Any]]:
+    """(where clause, parameters) selecting one group's rows of one run."""
+    params: dict[str, Any] = {"source": spec.name, "run": run_id}
+    if not spec.per_partner:
+        return "source = $source and run_id = $run", params
+    where = "source = $source and run_id = $run and partner_id is not distinct from $pid"
+    return where, {**params, "pid": partner_id}
+
+
 def _stored(
     con: duckdb.DuckDBPyConnection,
     store: RawStore,
@@ -169,16 +176,16 @@ def _stored(
     partner_id: str | None,
     run_id: str,
 ) -> list[Stored]:
-    where = "partner_id is not distinct from $pid" if spec.per_partner else "true"
+    where, params = _in_group(spec, partner_id, run_id)
     rows = con.execute(
         f"""
         select response_id, source, kind, partner_id, url, status, headers, sha256,
                fetched_at, meta
         from raw.responses
-        where source = $source and run_id = $run and {where}
+        where {where}
         order by fetched_at, response_id
         """,  # noqa: S608 (where is one of two literals)
-        {"source": spec.name, "run": run_id, **({"pid": partner_id} if spec.per_partner else {})},
+        params,
     ).fetchall()
     return [
         Stored(
@@ -201,13 +208,10 @@ def _stored(
 def _records(
     con: duckdb.DuckDBPyConnection, spec: SourceSpec, partner_id: str | None, run_id: str
 ) -> dict[str, list[dict[str, Any]]]:
-    where = "partner_id is not distinct from $pid" if spec.per_partner else "true"
+    where, params = _in_group(spec, partner_id, run_id)
     rows = con.execute(
-        f"""
-        select table_name, row_json from raw.extract_records
-        where source = $source and run_id = $run and {where}
-        """,  # noqa: S608 (where is one of two literals)
-        {"source": spec.name, "run": run_id, **({"pid": partner_id} if spec.per_partner else {})},
+        f"select table_name, row_json from raw.extract_records where {where}",  # noqa: S608
+        params,
     ).fetchall()
     out: dict[str, list[dict[str, Any]]] = {}
     for table, row_json in rows:
@@ -411,9 +415,3 @@ def write_problems(
         ]
     )
     _insert(con, "insert into ops.fetch_log by name select * from batch", frame)
-
-
-def iter_sources(specs: list[SourceSpec], only: str | None) -> Iterator[SourceSpec]:
-    for spec in specs:
-        if only is None or spec.name == only:
-            yield spec

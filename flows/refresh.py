@@ -370,7 +370,7 @@ def reparse(
                 [run_id, datetime.now(UTC), len(partners)],
             )
             results = {}
-            for spec in landing.iter_sources(SOURCES, source):
+            for spec in [s for s in SOURCES if source in (None, s.name)]:
                 for table in ("raw.responses", "raw.extract_records"):
                     con.execute(
                         f"update {table} set parsed_run_id = null where source = ?",  # noqa: S608

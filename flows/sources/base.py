@@ -10,7 +10,6 @@ adding a source does not touch the flow.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.config import Settings
 from connectors.http import AnswerStatus, RawResponse
-from flows.registry import Partner
 
 if TYPE_CHECKING:
     from flows.store import RawStore
@@ -160,9 +158,6 @@ class Batch:
         """(partner_id, answer) for the 2xx answers: what a parse step usually reads."""
         return ((r.partner_id, r) for r in self.responses if r.ok)
 
-    def of_kind(self, kind: str) -> list[Stored]:
-        return [r for r in self.responses if r.kind == kind]
-
 
 @dataclass
 class Parsed:
@@ -198,10 +193,6 @@ def provenance(response: Stored | RawResponse) -> dict[str, Any]:
     }
 
 
-def json_row(row: Mapping[str, Any]) -> str:
-    return json.dumps(dict(row), default=str, ensure_ascii=False)
-
-
 @dataclass(frozen=True)
 class SourceSpec:
     """How the refresh flow runs one source.
@@ -228,6 +219,3 @@ class SourceSpec:
     preflight: Callable[[Settings, Mapping[str, str], bool], None] = lambda s, e, o: None
     per_partner: bool = True
     phase: int = 1
-
-
-Fetcher = Callable[[list[Partner], Settings, Extracted], None]
