@@ -386,6 +386,16 @@ def skills(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> 
     _staff(b, facts)
 
 
+def _financial_source(row: dict[str, Any]) -> dict[str, Any]:
+    """Where a figure from marts.partner_financials comes from, as Builder.use cites it."""
+    return {
+        "table": "marts.partner_financials",
+        "key": row["financial_key"],
+        "url": row["source_url"],
+        "at": row["fetched_at"],
+    }
+
+
 def _staff(b: Builder, facts: Facts) -> None:
     p = b.partner
     feature = b.config.feature("skills", "staff_resources")
@@ -401,10 +411,7 @@ def _staff(b: Builder, facts: Facts) -> None:
                 f"{float(e['value']):,.0f} employees in fiscal {e['fiscal_year']} (SEC XBRL); "
                 f"scale {feature.bounds_text()}."
             ),
-            table="marts.partner_financials",
-            key=e["financial_key"],
-            url=e["source_url"],
-            at=e["fetched_at"],
+            **_financial_source(e),
         )
     elif _known(p["employees_site"]) and str(p["employees_site"]).replace(",", "").isdigit():
         value = float(str(p["employees_site"]).replace(",", ""))
@@ -692,10 +699,7 @@ def _size_revenue(b: Builder, facts: Facts, home: HomeCompany) -> None:
             f"Revenue USD {float(r['value']):,.0f} (fiscal {r['fiscal_year']}) against our USD "
             f"{float(home_revenue):,.0f}: {gap:.2f} orders of magnitude apart."
         ),
-        table="marts.partner_financials",
-        key=r["financial_key"],
-        url=r["source_url"],
-        at=r["fetched_at"],
+        **_financial_source(r),
     )
 
 
@@ -940,10 +944,7 @@ def _financial(b: Builder, facts: Facts) -> None:
             f"Revenue USD {float(latest['value']):,.0f} in fiscal {latest['fiscal_year']}; "
             f"scale {feature.bounds_text()}."
         ),
-        table="marts.partner_financials",
-        key=latest["financial_key"],
-        url=latest["source_url"],
-        at=latest["fetched_at"],
+        **_financial_source(latest),
     )
     window = [r for r in revenue if latest["fiscal_year"] - r["fiscal_year"] <= 3]
     oldest = window[-1]
