@@ -107,6 +107,29 @@ def paired_bars(
     return _svg(kind, title, width, height, body)
 
 
+def _score_bar(
+    x: float,
+    y: float,
+    plot: float,
+    height: int,
+    score: float | None,
+    fill: str,
+    tip: str,
+    missing: str,
+) -> list[str]:
+    """A 0-100 bar on its grey track with the score written after it; `missing` instead of
+    a bar when the score is unknown."""
+    track = f'<rect x="{x}" y="{y}" width="{plot}" height="{height}" fill="#eeeeee"/>'
+    if score is None:
+        return [track, _text(x + 4, y + height - 3, missing, fill="#888")]
+    return [
+        track,
+        f'<rect class="bar" x="{x}" y="{y}" width="{plot * score / 100:.1f}" '
+        f'height="{height}" fill="{fill}"><title>{escape(tip)}{score:.1f}</title></rect>',
+        _text(x + plot * score / 100 + 4, y + height - 3, f"{score:.0f}"),
+    ]
+
+
 def score_bars(
     kind: str, title: str, rows: Sequence[tuple[str, float | None, float | None]]
 ) -> Markup:
@@ -119,15 +142,7 @@ def score_bars(
     for i, (label, score, coverage) in enumerate(rows):
         y = 20 + i * row_h
         body.append(_text(label_w - 6, y + 12, label, "end"))
-        body.append(f'<rect x="{label_w}" y="{y}" width="{plot}" height="14" fill="#eeeeee"/>')
-        if score is None:
-            body.append(_text(label_w + 4, y + 11, "no data", fill="#888"))
-        else:
-            body.append(
-                f'<rect class="bar" x="{label_w}" y="{y}" width="{plot * score / 100:.1f}" '
-                f'height="14" fill="#2f6f9f"><title>{escape(label)}: {score:.1f}</title></rect>'
-            )
-            body.append(_text(label_w + plot * score / 100 + 4, y + 11, f"{score:.0f}"))
+        body += _score_bar(label_w, y, plot, 14, score, "#2f6f9f", f"{label}: ", "no data")
         cov = "coverage unknown" if coverage is None else f"coverage {coverage:.0%}"
         body.append(_text(width - 4, y + 11, cov, "end", "#555"))
     return _svg(kind, title, width, height, body)
@@ -156,16 +171,9 @@ def comparison(
     for i, (label, overall, cs) in enumerate(rows):
         y = 38 + i * block
         body.append(_text(label_w - 6, y + 11, label, "end"))
-        body.append(f'<rect x="{label_w}" y="{y}" width="{plot}" height="13" fill="#eeeeee"/>')
-        if overall is None:
-            body.append(_text(label_w + 4, y + 10, "overall: no data", fill="#888"))
-        else:
-            body.append(
-                f'<rect class="bar" x="{label_w}" y="{y}" width="{plot * overall / 100:.1f}" '
-                f'height="13" fill="#555"><title>{escape(label)} overall '
-                f"{overall:.1f}</title></rect>"
-            )
-            body.append(_text(label_w + plot * overall / 100 + 4, y + 10, f"{overall:.0f}"))
+        body += _score_bar(
+            label_w, y, plot, 13, overall, "#555", f"{label} overall ", "overall: no data"
+        )
         for j, (name, score) in enumerate(cs):
             top = y + 16 + j * 6
             if score is None:
