@@ -25,6 +25,7 @@ from connectors.config import config_file, resource_dir
 from flows import load
 from flows.db import table_exists
 from flows.models import Model, PythonModel
+from flows.validate import row_json
 
 NEW = "_model_new"
 ROWS = "_model_rows"
@@ -140,25 +141,44 @@ class _Checked:
 def _validate_changed(
     con: duckdb.DuckDBPyConnection, validator: Any, name: str, n: int, params: dict[str, Any]
 ) -> _Checked:
-    """Validate the changed rows a chunk at a time, so memory holds one chunk; quarantined
-    rows are reported by their row number in the new table."""
+    """Validate the changed rows a chunk at a time, so memory holds one chunk, and only the
+    columns the checks read; quarantined rows are reported by their row number in the new
+    table, with the whole row."""
     parts: list[pd.DataFrame] = []
     failures: list[str] = []
     warnings: list[str] = []
+    available = [c for c, _ in _columns(con, CHANGED) if c not in ("_seq", "_row")]
+    read = validator.model_checks(name).columns_read(available)
+    selected = ", ".join(["_row", *(f'"{c}"' for c in read)])
     for start in range(1, n + 1, VALIDATION_CHUNK):
         frame = con.execute(
-            f"select * exclude (_seq) from {CHANGED} where _seq between ? and ? order by _seq",  # noqa: S608
+            f"select {selected} from {CHANGED} where _seq between ? and ? order by _seq",  # noqa: S608
             [start, start + VALIDATION_CHUNK - 1],
         ).df()
         rows = frame.pop("_row")
         result = validator.validate(name, frame, params, whole_table=False)
         quarantined = result.quarantined.copy()
         quarantined["row_index"] = [int(rows.iloc[int(i)]) for i in quarantined["row_index"]]
+        if len(read) < len(available) and len(quarantined):
+            quarantined["row_json"] = _whole_rows(con, quarantined["row_index"].tolist())
         parts.append(quarantined)
         failures += [f for f in result.failures if f not in failures]
         warnings += [w for w in result.warnings if w not in warnings]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"row_index": []})
     return _Checked(frame, failures, warnings)
+
+
+def _whole_rows(con: duckdb.DuckDBPyConnection, rows: list[int]) -> list[str]:
+    """The quarantine's row_json of these rows (by row number), every column included."""
+    con.register("wanted_rows", pd.DataFrame({"_row": rows}, dtype="int64"))
+    try:
+        frame = con.execute(
+            f"select * exclude (_seq) from {CHANGED} where _row in (select _row from wanted_rows)"  # noqa: S608
+        ).df()
+    finally:
+        con.unregister("wanted_rows")
+    by_row = {int(r): row_json(frame.iloc[i].drop("_row")) for i, r in enumerate(frame["_row"])}
+    return [by_row[int(r)] for r in rows]
 
 
 def build_model(

@@ -67,6 +67,7 @@ _VALUE_TESTS = {
 }
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _BOUND = re.compile(rf"^\s*(?:(?P<factor>{_NUMBER})\s*\*\s*)?(?P<param>[a-z_]+)\s*$")
+_IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # column names in a row condition
 _ROUNDED_DOWN = re.compile(r"^trunc\((?P<bound>.*)\)$")  # GX's own expression syntax
 
 
@@ -147,6 +148,19 @@ class ModelChecks:
             if whole_table
             else list(self.expectations)
         )
+
+    def columns_read(self, available: list[str]) -> list[str]:
+        """The columns of `available` the checks look at, in table order: all of them when
+        the checks fix the exact column set. Validating only these keeps the batch small."""
+        names: set[str] = set()
+        for config in self.expectations:
+            kwargs = config["kwargs"]
+            if config["type"] == "expect_table_columns_to_match_set":
+                return list(available)
+            names.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
+            names.update(kwargs.get("column_list", []))
+            names.update(_IDENTIFIERS.findall(kwargs.get("row_condition", "")))
+        return [c for c in available if c in names]
 
     def row_count_expectations(self) -> list[dict[str, Any]]:
         out = []

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.dossier import charts
-from flows.dossier.data import dossier_data
+from flows.dossier.data import Sections, dossier_data
 from flows.dossier.render import environment, md, render_html
 from flows.fit.config import C_LABELS, CS
 
@@ -90,12 +90,13 @@ def write_site(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     frame = shortlist(con)
     rows = frame.to_dict("records")
+    sections = Sections(con)  # every partner's sections in one query each
     for row in rows:
         row["href"] = dossier_filename(row["partner_id"])
         for key, value in row.items():
             if isinstance(value, float) and value != value:
                 row[key] = None
-        html = render_html(dossier_data(con, row["partner_id"]))
+        html = render_html(dossier_data(con, row["partner_id"], sections))
         (out_dir / row["href"]).write_text(html, encoding="utf-8")
     chart = charts.comparison(
         "portfolio",

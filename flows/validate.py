@@ -41,7 +41,7 @@ class TableValidation:
         return bool(self.failures)
 
 
-def _json_row(row: pd.Series) -> str:
+def row_json(row: pd.Series) -> str:
     return json.dumps(
         {
             k: (None if pd.isna(v) else v) if not isinstance(v, (list, dict)) else v
@@ -179,7 +179,7 @@ class Validator:
                             "expectation": config.type,
                             "column_name": column,
                             "reason": f"{description} rejected value {value!r}",
-                            "row_json": _json_row(frame.iloc[i]),
+                            "row_json": row_json(frame.iloc[i]),
                         }
                     )
         quarantined = pd.DataFrame(rejected, columns=QUARANTINE_COLUMNS)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from connectors.countries import to_iso3
 from connectors.sec.cik import normalise_cik
 from connectors.sec.edgar_codes import edgar_code_to_iso3, is_us_state_code
@@ -31,9 +33,12 @@ JsonObject = dict[str, Any]
 
 def _load_object(body: bytes | str, source_url: str | None) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{source_url}: not valid JSON ({exc})") from exc
+        data = orjson.loads(body)  # company facts run to megabytes: a third faster
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses but JSON allows (integers beyond 64 bits), or the error
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{source_url}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ValueError(f"{source_url}: expected a JSON object, got {type(data).__name__}")
     return data

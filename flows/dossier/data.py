@@ -20,21 +20,72 @@ from flows.report import GOVERNANCE
 FRESHNESS = """
     with latest_run as (
         select run_id from ops.runs order by started_at desc limit 1
+    ),
+    attempts as (
+        select f.*, r.fetched_at as answer_fetched_at
+        from ops.fetch_log as f
+        inner join latest_run as l on f.run_id = l.run_id
+        left join raw.responses as r
+            on f.run_id = r.run_id and f.url = r.url and f.payload_sha256 = r.sha256
+    ),
+    partners as (
+        select partner_id from marts.partner_profile {where}
     )
     select
-        f.source as source,
-        string_agg(distinct f.outcome, ', ' order by f.outcome) as outcomes,
+        p.partner_id as partner_id,
+        a.source as source,
+        string_agg(distinct a.outcome, ', ' order by a.outcome) as outcomes,
         count(*) as attempts,
-        max(r.fetched_at) as latest_fetch,
-        min(f.error) filter (where f.outcome <> 'ok') as example_problem
-    from ops.fetch_log as f
-    inner join latest_run as l on f.run_id = l.run_id
-    left join raw.responses as r
-        on f.run_id = r.run_id and f.url = r.url and f.payload_sha256 = r.sha256
-    where f.partner_id = $partner_id or f.partner_id is null
-    group by f.source
-    order by f.source
+        max(a.answer_fetched_at) as latest_fetch,
+        min(a.error) filter (where a.outcome <> 'ok') as example_problem
+    from partners as p
+    inner join attempts as a on a.partner_id = p.partner_id or a.partner_id is null
+    group by p.partner_id, a.source
+    order by p.partner_id, a.source
 """
+
+# Per-partner sections: one query each, run for one partner or for every partner at once
+# (the portfolio site), then split by partner_id. {where} filters on the partner.
+SECTIONS = {
+    "profile": "select * from marts.partner_profile {where}",
+    "web": "select * from marts.partner_web_profile {where}",
+    "fit": "select * from marts.partner_fit {where}",
+    "evidence": (
+        "select * from marts.partner_fit_evidence {where} order by partner_id, "
+        "status = 'red_flag' desc, c, status = 'missing', weight desc, feature"
+    ),
+    "ownership": (
+        "select partner_id, relation, parent_lei, parent_name, child_lei, child_name, "
+        "child_country, exception_reason, source_url, fetched_at from marts.partner_ownership "
+        "{where} order by partner_id, relation, child_name"
+    ),
+    "identifiers": (
+        "select partner_id, scheme, value, status, confidence, evidence, source_url "
+        "from marts.partner_identifiers {where} order by partner_id, scheme"
+    ),
+    "financials": (
+        "select partner_id, fiscal_year, metric, value, unit, form, filed, source_url "
+        "from marts.partner_financials {where} order by partner_id, metric, fiscal_year"
+    ),
+    "news": (
+        "select partner_id, title, url, published, source, lang from marts.partner_news {where} "
+        "qualify row_number() over (partition by partner_id order by published desc nulls last) "
+        "<= 20 order by partner_id, published desc nulls last"
+    ),
+    "adverse": (
+        "select partner_id, title, url, published, category, phrase, evidence "
+        "from marts.partner_adverse_media {where} "
+        "qualify row_number() over (partition by partner_id order by published desc nulls last) "
+        "<= 20 order by partner_id, published desc nulls last"
+    ),
+    "sanctions": (
+        "select partner_id, list, entry_id, listed_name, matched_name, name_type, score, "
+        "matched_on, matched_fields, partner_name_screened, programs, list_published, source_url "
+        "from marts.partner_sanctions_hits {where} order by partner_id, score desc"
+    ),
+    "freshness": FRESHNESS,
+}
+KEEPS_PARTNER_ID = ("profile", "web", "fit", "evidence")  # `select *` rows, as the marts hold them
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[dict[str, Any]]:
@@ -110,19 +161,51 @@ def _country_indices(
     return list(merged.values())
 
 
-def _fit(con: duckdb.DuckDBPyConnection, partner_id: str) -> dict[str, Any] | None:
-    if not _exists(con, "marts", "partner_fit"):
+class Sections:
+    """The per-partner sections of the dossiers, read with one query per section for the
+    partners asked (all of them for the portfolio site), and the country context per country."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, partner_id: str | None = None) -> None:
+        self.con = con
+        where = "where partner_id = $pid" if partner_id is not None else ""
+        params = {"pid": partner_id} if partner_id is not None else {}
+        has_fit = _exists(con, "marts", "partner_fit")
+        self.by_partner: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for name, sql in SECTIONS.items():
+            if name in ("fit", "evidence") and not has_fit:
+                continue
+            text = sql.format(where=where)
+            for row in _rows(con, text, params if "$pid" in text else None):
+                pid = row["partner_id"] if name in KEEPS_PARTNER_ID else row.pop("partner_id")
+                self.by_partner.setdefault(pid, {}).setdefault(name, []).append(row)
+        self.home = load_home()
+        self.config = load_fit_config()
+        self._countries: dict[str | None, dict[str, Any]] = {}
+
+    def partner(self, partner_id: str) -> dict[str, list[dict[str, Any]]]:
+        return self.by_partner.get(partner_id, {})
+
+    def country(self, iso3: str | None) -> dict[str, Any]:
+        if iso3 not in self._countries:
+            home = self.home.country_iso3
+            self._countries[iso3] = {
+                "governance": _governance(self.con, iso3, home),
+                "country_indices": _country_indices(self.con, iso3, home),
+                "distances": _rows(
+                    self.con,
+                    "select measure, value, dims_used, reason from marts.country_distance "
+                    "where partner_iso3 = ? order by measure",
+                    [iso3 or ""],
+                ),
+            }
+        return self._countries[iso3]
+
+
+def _fit(found: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
+    if not found.get("fit"):
         return None
-    rows = _rows(con, "select * from marts.partner_fit where partner_id = ?", [partner_id])
-    if not rows:
-        return None
-    fit = rows[0]
-    evidence = _rows(
-        con,
-        "select * from marts.partner_fit_evidence where partner_id = ? "
-        "order by status = 'red_flag' desc, c, status = 'missing', weight desc, feature",
-        [partner_id],
-    )
+    fit = dict(found["fit"][0])
+    evidence = found.get("evidence", [])
     fit["weights"] = json.loads(fit["weights"]) if fit.get("weights") else {}
     fit["what_would_change"] = (fit.get("what_would_change") or "").splitlines()
     fit["cs"] = [
@@ -140,20 +223,20 @@ def _fit(con: duckdb.DuckDBPyConnection, partner_id: str) -> dict[str, Any] | No
     return fit
 
 
-def dossier_data(con: duckdb.DuckDBPyConnection, partner_id: str) -> dict[str, Any]:
-    """All sections of one partner's dossier; KeyError when the partner is unknown."""
-    profiles = _rows(con, "select * from marts.partner_profile where partner_id = ?", [partner_id])
-    if not profiles:
+def dossier_data(
+    con: duckdb.DuckDBPyConnection, partner_id: str, sections: Sections | None = None
+) -> dict[str, Any]:
+    """All sections of one partner's dossier; KeyError when the partner is unknown. Pass
+    `sections` (read once for every partner) when writing many dossiers."""
+    sections = sections if sections is not None else Sections(con, partner_id)
+    found = sections.partner(partner_id)
+    if not found.get("profile"):
         raise KeyError(partner_id)
-    profile = profiles[0]
-    home = load_home()
-    config = load_fit_config()
+    profile = found["profile"][0]
+    home = sections.home
     iso3 = profile.get("country")
-    cursor = con.execute(
-        "select * from marts.partner_web_profile where partner_id = ?", [partner_id]
-    )
-    found = cursor.fetchone()
-    web = _clean(dict(zip([d[0] for d in cursor.description], found or [None] * 99, strict=False)))
+    web_rows = found.get("web")
+    web = web_rows[0] if web_rows else {c: None for c in _columns(con, "partner_web_profile")}
     data: dict[str, Any] = {
         "partner_id": partner_id,
         "profile": profile,
@@ -166,58 +249,18 @@ def dossier_data(con: duckdb.DuckDBPyConnection, partner_id: str) -> dict[str, A
             "aims": home.aims,
             "risk": home.risk,
         },
-        "fit": _fit(con, partner_id),
-        "fit_config": config.summary(),
-        "ownership": _rows(
-            con,
-            "select relation, parent_lei, parent_name, child_lei, child_name, child_country, "
-            "exception_reason, source_url, fetched_at from marts.partner_ownership "
-            "where partner_id = ? order by relation, child_name",
-            [partner_id],
-        ),
-        "identifiers": _rows(
-            con,
-            "select scheme, value, status, confidence, evidence, source_url "
-            "from marts.partner_identifiers where partner_id = ? order by scheme",
-            [partner_id],
-        ),
-        "financials": _rows(
-            con,
-            "select fiscal_year, metric, value, unit, form, filed, source_url "
-            "from marts.partner_financials where partner_id = ? order by metric, fiscal_year",
-            [partner_id],
-        ),
-        "governance": _governance(con, iso3, home.country_iso3),
-        "country_indices": _country_indices(con, iso3, home.country_iso3),
-        "distances": _rows(
-            con,
-            "select measure, value, dims_used, reason from marts.country_distance "
-            "where partner_iso3 = ? order by measure",
-            [iso3 or ""],
-        ),
-        "news": _rows(
-            con,
-            "select title, url, published, source, lang from marts.partner_news "
-            "where partner_id = ? order by published desc nulls last limit 20",
-            [partner_id],
-        ),
-        "adverse": _rows(
-            con,
-            "select title, url, published, category, phrase, evidence "
-            "from marts.partner_adverse_media where partner_id = ? "
-            "order by published desc nulls last limit 20",
-            [partner_id],
-        ),
-        "sanctions": _rows(
-            con,
-            "select list, entry_id, listed_name, matched_name, name_type, score, matched_on, "
-            "matched_fields, partner_name_screened, programs, list_published, source_url "
-            "from marts.partner_sanctions_hits where partner_id = ? order by score desc",
-            [partner_id],
-        ),
-        "freshness": _rows(con, FRESHNESS, {"partner_id": partner_id}),
+        "fit": _fit(found),
+        "fit_config": sections.config.summary(),
+        **{key: found.get(key, []) for key in ("ownership", "identifiers", "financials")},
+        **sections.country(iso3),
+        **{key: found.get(key, []) for key in ("news", "adverse", "sanctions", "freshness")},
         "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     data["launch_questions"] = launch_questions(data)
     data["agreement_checklist"] = agreement_checklist(data)
     return data
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    cursor = con.execute(f"select * from marts.{table} limit 0")  # noqa: S608 (our own name)
+    return [d[0] for d in cursor.description]
