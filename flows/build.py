@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from connectors.config import config_file, resource_dir
-from flows import load
+from flows import history, load
 from flows.db import table_exists
 from flows.models import Model, PythonModel
 from flows.validate import row_json
@@ -44,6 +44,7 @@ class ModelOutcome:
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    history: dict[str, int] = field(default_factory=dict)  # rows opened / closed
 
     def report(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,7 @@ class ModelOutcome:
             "quarantined": self.quarantined,
             "failures": self.failures,
             "warnings": self.warnings,
+            **({"history": self.history} if self.history else {}),
         }
 
 
@@ -235,6 +237,8 @@ def build_model(
         con.unregister("bad_rows")
         load.write_quarantine(con, model.name, run_id, datetime.now(UTC), result.quarantined)
         moved = changed > 0 or before != total - len(bad)
+        if moved and history.kept(model.layer, model.name):
+            outcome.history = history.record(con, model.name, run_id, _run_started(con, run_id))
         con.execute(
             """
             insert into ops.table_state (table_name, version, inputs, run_id, row_count, updated_at)
@@ -257,6 +261,12 @@ def build_model(
         raise
     outcome.loaded = total - len(bad)
     return outcome
+
+
+def _run_started(con: duckdb.DuckDBPyConnection, run_id: str) -> datetime:
+    """When the run started: the time its facts are valid from."""
+    started = load.scalar(con, "select started_at from ops.runs where run_id = ?", [run_id])
+    return started if isinstance(started, datetime) else datetime.now(UTC)
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:

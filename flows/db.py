@@ -26,7 +26,7 @@ from connectors.config import resource_dir, work_dir
 
 DEFAULT_DB = work_dir() / "data" / "partnerdd.duckdb"
 SQL_DIR = resource_dir("sql")
-PUBLISHED_SCHEMAS = ("staging", "marts", "quarantine", "ops")
+PUBLISHED_SCHEMAS = ("staging", "marts", "history", "quarantine", "ops")
 PUBLISHED_RAW = ("raw.partners", "raw.responses")
 # DuckDB's own buffer pool: without a cap it may use 80 % of the machine.
 DEFAULT_MEMORY_LIMIT = "256MB"

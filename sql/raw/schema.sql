@@ -6,6 +6,7 @@ create schema if not exists staging;
 create schema if not exists marts;
 create schema if not exists quarantine;
 create schema if not exists ops;
+create schema if not exists history;  -- flows/history.py: every mart fact with its validity
 
 -- One row per HTTP answer in the raw store (bodies live in the store's payload files, by
 -- sha256). kind says what the answer is, partner_id whom it is for (null: a dataset).

@@ -1,0 +1,74 @@
+"""History of every fact: each mart that describes a partner or a country keeps its rows with
+their validity in `history.<mart>` (valid_from / valid_to and the runs that set them).
+
+After a mart is rebuilt, a row whose content (every column but provenance that changes with
+each fetch: when, from which URL, which payload) is not among the open rows opens; an open
+row that is no longer in the mart closes. Nothing is deleted: a fact that comes back opens a
+new row. Rows are only closed from what the mart holds, and a source that fails keeps its
+previous landing rows and so its marts' rows: a failed extract never closes what it did not
+see. `history.<mart>` as of a time T: `valid_from <= T and (valid_to is null or valid_to > T)`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from flows import load
+from flows.db import table_exists
+
+# Provenance that changes with every fetch without the fact changing.
+VOLATILE = frozenset(
+    {"fetched_at", "payload_sha256", "source_url", "run_id", "crawled_at", "org_source_url"}
+)
+# Marts that are logs of this run's fetches rather than facts about a partner or country.
+NOT_KEPT = frozenset({"partner_news_fetches", "partner_web_pages"})
+VALIDITY = ("_fact_key", "valid_from", "valid_to", "run_from", "run_to")
+
+
+def kept(layer: str, name: str) -> bool:
+    return layer == "marts" and name.startswith(("partner_", "country_")) and name not in NOT_KEPT
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
+
+
+def record(con: duckdb.DuckDBPyConnection, name: str, run_id: str, at: datetime) -> dict[str, int]:
+    """Close and open `history.<name>` rows against `marts.<name>`; returns the counts.
+    Runs inside the caller's transaction."""
+    mart = load.ident(f"marts.{name}")
+    kept_table = load.ident(f"history.{name}")
+    columns = _columns(con, mart)
+    fact = [c for c, _ in columns if c not in VOLATILE]
+    key = "md5(to_json(struct_pack({})))".format(", ".join(f'"{c}" := "{c}"' for c in fact))
+    con.execute("create schema if not exists history")
+    if not table_exists(con, kept_table):
+        con.execute(
+            f"create table {kept_table} as select *, ''::varchar as _fact_key, "  # noqa: S608
+            "null::timestamptz as valid_from, null::timestamptz as valid_to, "
+            f"null::varchar as run_from, null::varchar as run_to from {mart} limit 0"
+        )
+    else:  # a column the mart gained since: added, null in the older rows
+        have = {c for c, _ in _columns(con, kept_table)}
+        for column, kind in columns:
+            if column not in have:
+                con.execute(f'alter table {kept_table} add column "{column}" {kind}')
+    con.execute(
+        f"create or replace temp table _history_now as select {key} as _fact_key, * from {mart}"  # noqa: S608
+    )
+    closed = con.execute(
+        f"update {kept_table} set valid_to = $at, run_to = $run "  # noqa: S608
+        "where valid_to is null and _fact_key not in (select _fact_key from _history_now)",
+        {"at": at, "run": run_id},
+    ).fetchall()
+    opened = con.execute(
+        f"insert into {kept_table} by name "  # noqa: S608
+        "select *, $at as valid_from, null as valid_to, $run as run_from, null as run_to "
+        "from _history_now where _fact_key not in "
+        f"(select _fact_key from {kept_table} where valid_to is null)",
+        {"at": at, "run": run_id},
+    ).fetchall()
+    con.execute("drop table _history_now")
+    return {"opened": int(opened[0][0]), "closed": int(closed[0][0])}
