@@ -80,9 +80,11 @@ class RawResponse(AnswerStatus):
 
 @dataclass(frozen=True)
 class CachedAnswer:
-    """The last 2xx answer stored for a URL, with what is needed to revalidate it."""
+    """The last answer stored for a URL (2xx, or a final 404/410), with what is needed to
+    revalidate it."""
 
     url: str
+    status: int
     sha256: str
     headers: dict[str, str]
     fetched_at: datetime
@@ -247,7 +249,7 @@ class PoliteSession(requests.Session):
         return RawResponse(
             source=self.source,
             url=cached.url,
-            status=200,
+            status=cached.status,
             headers=cached.headers,
             body=self.answers.body(cached.sha256),
             fetched_at=at,

@@ -7,6 +7,7 @@ published), 1 failed (nothing published), 2 usage or configuration error.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -188,21 +189,80 @@ def _connect(args: argparse.Namespace) -> Any:
     return connect_readonly(database_path(args.db))
 
 
+def _one_partner(con: Any, name: str, find: Any) -> dict[str, Any] | None:
+    """The one partner `name` (an id or part of a name) means; None, said why, otherwise."""
+    rows = find(con, name)
+    if not rows:
+        err.print(Text(f"no partner matches {name!r}"))
+        return None
+    exact = [r for r in rows if r["partner_id"] == name]
+    if len(rows) > 1 and not exact:
+        names = ", ".join(f"{r['partner_id']} ({r['name']})" for r in rows)
+        err.print(Text(f"{name!r} matches several partners: {names}"))
+        return None
+    return dict((exact or rows)[0])
+
+
+def _cmd_changes(args: argparse.Namespace) -> int:
+    from flows import changes
+
+    with _connect(args) as con:
+        try:
+            since, label = changes.resolve_since(con, args.since)
+        except changes.ChangesError as exc:
+            err.print(Text(str(exc)))
+            return 2
+        found = changes.changes(con, since)
+        raised = changes.alerts(found, changes.load_rules(), changes.partners_by_country(con))
+    if args.format == "json":
+        body = {
+            "since": label,
+            "alerts": [a.__dict__ for a in raised],
+            "changes": [c.as_json() for c in found],
+        }
+        sys.stdout.write(json.dumps(body, indent=2, default=str, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(changes.markdown(found, raised, label))
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from flows.changes import partner_history
+    from flows.report import find_partners
+
+    with _connect(args) as con:
+        profile = _one_partner(con, args.name, find_partners)
+        if profile is None:
+            return 1
+        events = partner_history(con, profile["partner_id"])
+    if args.format == "json":
+        sys.stdout.write(json.dumps(events, indent=2, default=str, ensure_ascii=False) + "\n")
+        return 0
+    table = Table("when", "run", "", "mart", "fact", title=f"history of {profile['partner_id']}")
+    for e in events:
+        key = ", ".join(f"{k}={v}" for k, v in e["key"].items() if k != "partner_id")
+        shown = ", ".join(
+            f"{k}={v}" for k, v in e["values"].items() if k not in e["key"] and k != "partner_id"
+        )
+        table.add_row(
+            str(e["at"])[:19],
+            str(e["run"]),
+            "+" if e["event"] == "opened" else "-",
+            e["mart"],
+            Text(f"{key}: {shown}"[:300] if key else shown[:300]),
+        )
+    console.print(table)
+    return 0
+
+
 def _cmd_profile(args: argparse.Namespace) -> int:
     from flows.report import find_partners, profile_report
 
     fmt = "json" if args.json else args.format
     with _connect(args) as con:
-        rows = find_partners(con, args.name)
-        if not rows:
-            err.print(Text(f"no partner matches {args.name!r}"))
+        profile = _one_partner(con, args.name, find_partners)
+        if profile is None:
             return 1
-        exact = [r for r in rows if r["partner_id"] == args.name]
-        if len(rows) > 1 and not exact:
-            names = ", ".join(f"{r['partner_id']} ({r['name']})" for r in rows)
-            err.print(Text(f"{args.name!r} matches several partners: {names}"))
-            return 1
-        profile = (exact or rows)[0]
         if fmt == "text":
             import io
 
@@ -357,6 +417,22 @@ def build_parser() -> argparse.ArgumentParser:
     shortlist.add_argument("--format", choices=("table", "csv", "parquet", "json"), default="table")
     shortlist.add_argument("--out", help="write to FILE (required for parquet)")
     shortlist.set_defaults(handler=_cmd_shortlist)
+
+    changes = sub.add_parser(
+        "changes", help="what changed since a date or run: alerts first, then every fact"
+    )
+    changes.add_argument(
+        "--since", help="YYYY-MM-DD or a run id (default: the run before the latest)"
+    )
+    changes.add_argument("--db", help=db_help)
+    changes.add_argument("--format", choices=("md", "json"), default="md")
+    changes.set_defaults(handler=_cmd_changes)
+
+    history = sub.add_parser("history", help="a partner's facts over time (opened +, closed -)")
+    history.add_argument("name", help="partner id or part of its name")
+    history.add_argument("--db", help=db_help)
+    history.add_argument("--format", choices=("table", "json"), default="table")
+    history.set_defaults(handler=_cmd_history)
 
     sql = sub.add_parser("sql", help="run read-only SQL against the published database")
     sql.add_argument("query")

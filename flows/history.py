@@ -1,8 +1,8 @@
 """History of every fact: each mart that describes a partner or a country keeps its rows with
 their validity in `history.<mart>` (valid_from / valid_to and the runs that set them).
 
-After a mart is rebuilt, a row whose content (every column but provenance that changes with
-each fetch: when, from which URL, which payload) is not among the open rows opens; an open
+After a mart is rebuilt, a row whose content (every column but VOLATILE ones: provenance that
+changes with each fetch, the run's as-of time, a rank) is not among the open rows opens; an open
 row that is no longer in the mart closes. Nothing is deleted: a fact that comes back opens a
 new row. Rows are only closed from what the mart holds, and a source that fails keeps its
 previous landing rows and so its marts' rows: a failed extract never closes what it did not
@@ -18,10 +18,14 @@ import duckdb
 from flows import load
 from flows.db import table_exists
 
-# Provenance that changes with every fetch without the fact changing.
+# Provenance that changes with every fetch without the fact changing, the time a run's
+# figures are as of, and a rank (it moves when another partner's score does).
 VOLATILE = frozenset(
-    {"fetched_at", "payload_sha256", "source_url", "run_id", "crawled_at", "org_source_url"}
-)
+    {
+        "fetched_at", "payload_sha256", "source_url", "run_id", "crawled_at", "org_source_url",
+        "news_as_of", "rank",
+    }
+)  # fmt: skip
 # Marts that are logs of this run's fetches rather than facts about a partner or country.
 NOT_KEPT = frozenset({"partner_news_fetches", "partner_web_pages"})
 VALIDITY = ("_fact_key", "valid_from", "valid_to", "run_from", "run_to")

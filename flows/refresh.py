@@ -344,6 +344,7 @@ def refresh(
     clock = time.perf_counter()
     summary["site"] = _write_reports(db_path, docs.parent / "site", summary)
     timings["site"] = time.perf_counter() - clock
+    summary["changes"] = _announce_changes(db_path, env)
     summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
     logger.info("run %s finished: %s", run_id, summary["status"])
     return summary
@@ -440,6 +441,39 @@ def _write_reports(db_path: Path, site_dir: Path, summary: Mapping[str, Any]) ->
     )
     create_markdown_artifact(key="partnerdd-shortlist", markdown=markdown)
     return str(index)
+
+
+def _announce_changes(db_path: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """What this run changed, as a Prefect markdown artifact and to the configured webhook /
+    command. Like the site, a report that fails is logged and never fails the run."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from flows import changes
+
+    logger = get_run_logger()
+    try:
+        with connect_readonly(db_path) as con:
+            since, label = changes.resolve_since(con, None)
+            found = changes.changes(con, since)
+            rules = changes.load_rules(env)
+            raised = changes.alerts(found, rules, changes.partners_by_country(con))
+    except Exception as exc:
+        logger.warning("changes not reported: %s: %s", type(exc).__name__, exc)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    first = label == changes.FIRST_RUN
+    if first:  # everything is new: no alerts until there is something to compare with
+        raised = []
+    report_md = changes.markdown(found, raised, label)
+    create_markdown_artifact(key="partnerdd-changes", markdown=report_md)
+    problems = changes.notify(raised, rules, env)
+    for problem in problems:
+        logger.warning("notification failed: %s", problem)
+    return {
+        "since": label,
+        "facts_changed": len(found),
+        "alerts": len(raised),
+        "notification_problems": problems,
+    }
 
 
 def _finish(con: duckdb.DuckDBPyConnection, run_id: str, summary: Mapping[str, Any]) -> None:
