@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from connectors.config import ConfigError, Settings
+from connectors.news.source import news_as_of
 from flows import load
-
-
-def news_as_of(settings: Settings) -> datetime:
-    """End of the day given in [sources.news] as_of (for reproducible reports), else now."""
-    value = str(settings.source("news")["as_of"]).strip()
-    if not value:
-        return datetime.now(UTC)
-    try:
-        day = date.fromisoformat(value)
-    except ValueError as exc:
-        raise ConfigError(f"[sources.news] as_of {value!r} is not an ISO date") from exc
-    return datetime.combine(day, time.min, tzinfo=UTC) + timedelta(days=1)
 
 
 def summary_schema() -> str:
