@@ -18,6 +18,7 @@ import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.config import Settings
@@ -290,6 +291,8 @@ class SourceSpec:
     identifies: a landing table of (partner_id, scheme, value, status) rows: a partner's
         missing identifier named by `scheme` (lei, cik) is taken from its rows with status
         given or resolved.
+    raw_sql: the DDL of its landing tables, when not sql/raw/<name>.sql (a source kept
+        outside this repository).
     """
 
     name: str
@@ -303,6 +306,7 @@ class SourceSpec:
     per_partner: bool = True
     phase: int = 1
     identifies: str | None = None
+    raw_sql: Path | None = None
 
 
 def declared_sources() -> list[SourceSpec]:

@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from connectors.config import resource_dir, work_dir
+from connectors.source import declared_sources
 
 DEFAULT_DB = work_dir() / "data" / "partnerdd.duckdb"
 SQL_DIR = resource_dir("sql")
@@ -61,13 +62,14 @@ def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """schema.sql first (schemas, shared tables, macros), then each source's raw DDL."""
+    """schema.sql first (schemas, shared tables, macros), then each declared source's raw
+    DDL (sql/raw/<source>.sql unless its declaration names another file)."""
     raw_dir = SQL_DIR / "raw"
-    files = [raw_dir / "schema.sql"] + sorted(
-        p for p in raw_dir.glob("*.sql") if p.name != "schema.sql"
-    )
-    for path in files:
-        con.execute(path.read_text(encoding="utf-8"))
+    con.execute((raw_dir / "schema.sql").read_text(encoding="utf-8"))
+    for spec in declared_sources():
+        path = spec.raw_sql or raw_dir / f"{spec.name}.sql"
+        if path.exists():
+            con.execute(path.read_text(encoding="utf-8"))
 
 
 def _configure(con: duckdb.DuckDBPyConnection, store: Path, env: Mapping[str, str]) -> None:
