@@ -82,7 +82,7 @@ class Settings:
         try:
             return self.sources[name]
         except KeyError as exc:
-            raise ConfigError(f"no [sources.{name}] section in config/sources.toml") from exc
+            raise ConfigError(f"no source declares [sources.{name}] settings") from exc
 
     def source_url(self, name: str, key: str = "url") -> str:
         return str(self.source(name)[key]).rstrip("/")

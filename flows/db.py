@@ -61,15 +61,17 @@ def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """schema.sql first (schemas, shared tables, macros), then each declared source's raw
-    DDL (sql/raw/<source>.sql unless its declaration names another file)."""
+def raw_ddl() -> list[Path]:
+    """schema.sql (schemas, shared tables, macros), then each declared source's landing DDL
+    (sql/raw/<source>.sql unless its declaration names another file)."""
     raw_dir = SQL_DIR / "raw"
-    con.execute((raw_dir / "schema.sql").read_text(encoding="utf-8"))
-    for spec in declared_sources():
-        path = spec.raw_sql or raw_dir / f"{spec.name}.sql"
-        if path.exists():
-            con.execute(path.read_text(encoding="utf-8"))
+    files = [spec.raw_sql or raw_dir / f"{spec.name}.sql" for spec in declared_sources()]
+    return [raw_dir / "schema.sql", *(p for p in files if p.exists())]
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for path in raw_ddl():
+        con.execute(path.read_text(encoding="utf-8"))
 
 
 def _configure(con: duckdb.DuckDBPyConnection, store: Path, env: Mapping[str, str]) -> None:

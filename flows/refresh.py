@@ -187,7 +187,7 @@ def _build(
 ) -> dict[str, build.ModelOutcome]:
     fingerprint = build.config_fingerprint(context["env"])
     outcomes: dict[str, build.ModelOutcome] = {}
-    todo = [m for m in (*models.STAGING, *models.MARTS) if names is None or m.name in names]
+    todo = [m for m in models.ORDER if names is None or m.name in names]
     report("build", total=len(todo))
     for model in todo:
         started = time.perf_counter()
@@ -332,9 +332,7 @@ def refresh(
             timings["extract_and_parse"] = time.perf_counter() - clock
             timings.update({f"parse {name}": r.seconds for name, r in landed.items()})
             failed_sources = _source_failures(con, run_id, raised)
-            rest = tuple(
-                m.name for m in (*models.STAGING, *models.MARTS) if m.name != REGISTRY_MODEL
-            )
+            rest = tuple(m.name for m in models.ORDER if m.name != REGISTRY_MODEL)
             clock = time.perf_counter()
             outcomes.update(
                 _build(con, validator, run_id, context, run_params(current, settings), rest)
