@@ -179,3 +179,18 @@ def test_offline_routes_are_per_declared_source() -> None:
     names = {s.name for s in declared_sources()}
     routes = {p.stem for p in (SNAPSHOT_DIR / "routes.d").glob("*.json")}
     assert routes and routes <= names
+
+
+def test_every_landing_table_feeds_a_staging_model_with_row_count_bounds() -> None:
+    """A source's expected row counts are the bounds of the staging models its landing tables
+    feed (expectations/staging.yml, beside the models): declared once, per model."""
+    from flows.checks import load_checks
+    from flows.models import STAGING
+    from flows.validate import EXPECTATIONS_DIR
+
+    checks = load_checks(EXPECTATIONS_DIR)
+    for spec in declared_sources():
+        for table in spec.landing:
+            readers = [m.name for m in STAGING if table in m.inputs]
+            assert readers, f"{spec.name}: no staging model reads {table}"
+            assert all(checks[name].rows for name in readers), (table, readers)
