@@ -77,6 +77,10 @@ def _overlay(section: str | None, values: dict[str, Any], env: Mapping[str, str]
 class Settings:
     http: dict[str, Any]
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What the refresh already holds (connectors.http.AnswerCache): revalidated with
+    # If-None-Match / If-Modified-Since, or reused while younger than a source's max age.
+    # None (`--full`, or no earlier run) fetches everything.
+    answers: Any = None
 
     def source(self, name: str) -> dict[str, Any]:
         try:

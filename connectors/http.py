@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,10 +68,36 @@ class RawResponse(AnswerStatus):
     headers: dict[str, str]
     body: bytes
     fetched_at: datetime
+    # None: fetched now; "not_modified": the server answered 304 and this is the stored
+    # answer it confirmed; "fresh": the stored answer is younger than the source's max age
+    # and no request was made.
+    reused: str | None = None
     sha256: str = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """The last 2xx answer stored for a URL, with what is needed to revalidate it."""
+
+    url: str
+    sha256: str
+    headers: dict[str, str]
+    fetched_at: datetime
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+
+class AnswerCache(Protocol):
+    """Stored answers by URL (flows/revalidate.py builds one from the raw store)."""
+
+    def lookup(self, url: str) -> CachedAnswer | None: ...
+
+    def body(self, sha256: str) -> bytes: ...
 
 
 class Answer(Protocol):
@@ -140,9 +166,13 @@ class PoliteSession(requests.Session):
         rate_per_second: float,
         max_response_bytes: int,
         retry: Retry,
+        answers: AnswerCache | None = None,
+        max_age: timedelta = timedelta(0),
     ) -> None:
         super().__init__()
         self.source = source
+        self.answers = answers
+        self.max_age = max_age
         self.timeout = timeout
         self.rate_per_second = rate_per_second
         self.max_response_bytes = max_response_bytes
@@ -169,10 +199,20 @@ class PoliteSession(requests.Session):
 
         Non-2xx answers are returned, not raised: the caller stores them as raw evidence
         and decides. Network errors and an over-size body raise.
+
+        With an answer cache, a stored answer younger than the source's max age is returned
+        without a request, and an older one is revalidated (If-None-Match /
+        If-Modified-Since): a 304 returns the stored answer, marked `reused`.
         """
+        cached = self._cached(url, params)
+        if cached is not None and datetime.now(UTC) - cached.fetched_at < self.max_age:
+            return self._reuse(cached, "fresh", cached.fetched_at)
+        headers = {**(headers or {}), **_conditions(cached)}
         with self.get(
             url, params=params, headers=headers, stream=True, allow_redirects=allow_redirects
         ) as resp:
+            if resp.status_code == 304 and cached is not None:
+                return self._reuse(cached, "not_modified", datetime.now(UTC))
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
                 raise ResponseTooLarge(
@@ -195,6 +235,36 @@ class PoliteSession(requests.Session):
                 body=b"".join(chunks),
                 fetched_at=datetime.now(UTC),
             )
+
+    def _cached(self, url: str, params: Mapping[str, str] | None) -> CachedAnswer | None:
+        if self.answers is None:
+            return None
+        full = requests.Request("GET", url, params=params).prepare().url or url
+        return self.answers.lookup(redact_url(full) or full)
+
+    def _reuse(self, cached: CachedAnswer, how: str, at: datetime) -> RawResponse:
+        assert self.answers is not None
+        return RawResponse(
+            source=self.source,
+            url=cached.url,
+            status=200,
+            headers=cached.headers,
+            body=self.answers.body(cached.sha256),
+            fetched_at=at,
+            reused=how,
+        )
+
+
+def _conditions(cached: CachedAnswer | None) -> dict[str, str]:
+    """The validators of a stored answer as request headers (RFC 9110 13.1)."""
+    if cached is None:
+        return {}
+    out = {}
+    if etag := cached.header("ETag"):
+        out["If-None-Match"] = etag
+    if modified := cached.header("Last-Modified"):
+        out["If-Modified-Since"] = modified
+    return out
 
 
 def make_session(
@@ -224,4 +294,6 @@ def make_session(
         rate_per_second=rate,
         max_response_bytes=int(max_response_bytes or http["max_response_bytes"]),
         retry=retry,
+        answers=settings.answers,
+        max_age=timedelta(hours=float(src.get("max_age_hours", 0) or 0)),
     )

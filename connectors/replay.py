@@ -11,6 +11,8 @@ A snapshot directory holds the recorded bodies plus ``routes.json``::
     ]}
 
 The request log (method, path, query, headers) lets tests prove what did or did not arrive.
+Like a real publisher's server, every 2xx answer carries an ETag (a hash of its body) and a
+request whose If-None-Match names it gets 304 Not Modified without a body.
 
 A route matches on the exact path and, when given, on every listed query parameter.
 A ``PatternRoute`` (code only, not in routes.json) matches a regular expression instead and
@@ -21,6 +23,7 @@ Anything unmatched gets a JSON 404, like a real API for an unknown id.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -102,8 +105,10 @@ class ReplayServer:
         routes: list[Route] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        etags: bool = True,
     ) -> None:
         self.snapshot_dir = snapshot_dir
+        self.etags = etags  # 2xx answers carry an ETag; a matching If-None-Match gets 304
         self.routes: list[Route] = list(routes or [])
         if snapshot_dir is not None:
             self.routes.extend(load_routes(snapshot_dir))
@@ -138,13 +143,13 @@ class ReplayServer:
         self.stop()
 
     def _resolve(
-        self, method: str, target: str, headers: dict[str, str]
+        self, method: str, target: str, request_headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         with self._lock:
             self.requests.append(
-                {"method": method, "path": parts.path, "query": query, "headers": headers}
+                {"method": method, "path": parts.path, "query": query, "headers": request_headers}
             )
         for route in self.routes:
             if not route.matches(parts.path, query):
@@ -158,6 +163,13 @@ class ReplayServer:
             if failing:
                 return route.fail_status, dict(route.fail_headers), b"injected fault"
             headers = {"Content-Type": route.content_type, **route.headers}
+            if self.etags and 200 <= route.status < 300:
+                etag = headers.setdefault("ETag", f'"{hashlib.sha1(body).hexdigest()}"')  # noqa: S324 (a validator, not security)
+                asked = next(
+                    (v for k, v in request_headers.items() if k.lower() == "if-none-match"), None
+                )
+                if asked is not None and etag in (t.strip() for t in asked.split(",")):
+                    return 304, {"ETag": etag}, b""
             return route.status, headers, body
         error = json.dumps(
             {

@@ -124,6 +124,7 @@ class Extracted:
                 "outcome": outcome,
                 "error": error,
                 "payload_sha256": response.sha256 if response is not None else None,
+                "reused": response.reused if response is not None else None,
             }
         )
 

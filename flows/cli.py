@@ -83,9 +83,9 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     with _progress_display():
         if args.offline:
             with offline_sources() as overrides:
-                summary = refresh(str(partners), db, overrides, args.reports)
+                summary = refresh(str(partners), db, overrides, args.reports, args.full)
         else:
-            summary = refresh(str(partners), db, None, args.reports)
+            summary = refresh(str(partners), db, None, args.reports, args.full)
     _print_summary(summary)
     return EXIT_CODES.get(summary["status"], 1)
 
@@ -324,6 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--db", help=db_help)
     refresh.add_argument("--reports", help="Data Docs directory (default reports/data_docs)")
     refresh.add_argument("--verbose", action="store_true", help="show Prefect's log lines")
+    refresh.add_argument(
+        "--full",
+        action="store_true",
+        help="fetch everything again: no conditional requests, no reuse of fresh answers",
+    )
     refresh.set_defaults(handler=_cmd_refresh)
 
     reparse = sub.add_parser(

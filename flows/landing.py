@@ -34,7 +34,7 @@ _RESPONSE_COLUMNS = [
 ]  # fmt: skip
 _LOG_COLUMNS = [
     "run_id", "source", "kind", "partner_id", "url", "status", "outcome", "error",
-    "payload_sha256", "occurred_at",
+    "payload_sha256", "occurred_at", "reused",
 ]  # fmt: skip
 
 

@@ -40,6 +40,7 @@ from flows.db import (
 from flows.home import load_home
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
+from flows.revalidate import StoredAnswers
 from flows.store import RawStore
 
 DEFAULT_REPORTS = work_dir() / "reports" / "data_docs"
@@ -256,8 +257,12 @@ def refresh(
     db: str | None = None,
     overrides: dict[str, str] | None = None,
     reports_dir: str | None = None,
+    full: bool = False,
 ) -> dict[str, Any]:
-    """Refresh every source for the partners in `partners_file` and publish the database."""
+    """Refresh every source for the partners in `partners_file` and publish the database.
+
+    Answers already stored are revalidated or, while younger than their source's max age,
+    reused (flows/revalidate.py); `full` fetches everything again."""
     logger = get_run_logger()
     env = {**os.environ, **(overrides or {})}
     settings = load_settings(env)
@@ -289,6 +294,8 @@ def refresh(
         try:
             recovered = landing.ingest_earlier_journals(con, store, run_id)
             store.begin(run_id)
+            if not full:
+                settings = replace(settings, answers=StoredAnswers.load(con, store))
             con.execute(
                 "insert into ops.runs (run_id, started_at, status, partners) "
                 "values (?, ?, 'running', ?)",

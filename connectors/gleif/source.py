@@ -63,6 +63,12 @@ SPEC = SourceSpec(
     landing={"raw.gleif__lei_records": "lei", "raw.gleif__other_names": "lei"},
     kinds=(KIND,),
     # gleif_ownership and resolution use this URL and rate limit too
-    config={"gleif": {"url": "https://api.gleif.org/api/v1", "rate_per_second": 5.0}},
+    config={
+        "gleif": {
+            "url": "https://api.gleif.org/api/v1",
+            "rate_per_second": 5.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+        }
+    },
     offline=lambda base_url: {"PARTNERDD_GLEIF_URL": f"{base_url}/gleif"},
 )

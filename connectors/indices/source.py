@@ -136,16 +136,19 @@ SPEC = SourceSpec(
         "cpi": {
             "url": "https://images.transparencycdn.org/images/CPI2024-Results-and-trends.xlsx",
             "rate_per_second": 1.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
         },
         # geerthofstede.com "dimension data matrix", standard version (CSV, ';')
         "hofstede": {
             "url": "https://geerthofstede.com/wp-content/uploads/2016/08/6-dimensions-for-website-2015-08-16.csv",
             "rate_per_second": 1.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
         },
         # Heritage's yearly data file (XLS, Excel 97); parse_heritage reads XLS/XLSX/CSV
         "heritage": {
             "url": "https://www.heritage.org/index/excel/2019/index2019_data.xls",
             "rate_per_second": 1.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
         },
         # comma-separated index files not to fetch (PARTNERDD_INDICES_OFFLINE_SKIP)
         "indices": {"offline_skip": ""},

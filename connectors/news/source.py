@@ -329,6 +329,7 @@ SPEC = SourceSpec(
         "gdelt": {
             "url": "https://api.gdeltproject.org/api/v2",
             "rate_per_second": 0.2,  # GDELT asks for about one request every 5 seconds
+            "max_age_hours": 0,  # revalidated or fetched again every run
         },
         # GDELT per partner, the partner's own press feeds and general feeds listed in
         # `feeds` (comma-separated URLs; items are kept for the partners they name).
@@ -338,6 +339,7 @@ SPEC = SourceSpec(
             "max_records": 75,  # GDELT ArtList articles per partner (at most 250)
             "max_feeds_per_site": 3,
             "rate_per_second": 1.0,  # per feed host
+            "max_age_hours": 0,  # revalidated or fetched again every run
             "max_redirects": 5,
             "max_response_bytes": 10485760,
             "robots_max_age_seconds": 86400,

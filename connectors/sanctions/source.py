@@ -127,6 +127,7 @@ SPEC = SourceSpec(
     config={
         SOURCE: {
             "rate_per_second": 1.0,
+            "max_age_hours": 0,  # revalidated or fetched again every run
             # The legacy treasury.gov download URLs redirect to
             # sanctionslistservice.ofac.treas.gov; redirects are followed.
             "ofac_sdn_url": "https://www.treasury.gov/ofac/downloads/sdn.csv",

@@ -145,6 +145,7 @@ SPEC = SourceSpec(
             "url": "https://data.sec.gov",
             "tickers_url": "https://www.sec.gov/files/company_tickers.json",
             "rate_per_second": 10.0,  # SEC fair-access limit
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
             # The SEC asks for a User-Agent naming a contact: set PARTNERDD_SEC_CONTACT (e.g.
             # "dd-team@example.com"); live refreshes stop before any fetch when it is missing.
             "contact": "",

@@ -239,6 +239,7 @@ SPEC = SourceSpec(
     config={
         SOURCE: {
             "rate_per_second": 1.0,  # per host; partners are crawled `workers` at a time
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
             "max_pages": 8,  # per partner, home page included (robots.txt not counted)
             "max_redirects": 5,
             "max_response_bytes": 5242880,  # 5 MiB per page

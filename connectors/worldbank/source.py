@@ -66,6 +66,7 @@ SPEC = SourceSpec(
             "url": "https://api.worldbank.org/v2",
             "bulk_url": "https://www.worldbank.org/content/dam/sites/govindicators/doc/wgidataset.xlsx",
             "rate_per_second": 2.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
         }
     },
     offline=offline,

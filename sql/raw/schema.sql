@@ -69,8 +69,12 @@ create table if not exists ops.fetch_log (
     outcome varchar not null,
     error varchar,
     payload_sha256 varchar,
-    occurred_at timestamptz not null
+    occurred_at timestamptz not null,
+    -- null: fetched now; 'not_modified': a 304 confirmed the stored answer; 'fresh': the
+    -- stored answer was younger than the source's max_age_hours, no request was made
+    reused varchar
 );
+alter table ops.fetch_log add column if not exists reused varchar;
 
 -- What each validated table was last built from: a model is rebuilt only when one of its
 -- inputs has a newer version, and its own version moves only when its rows changed.
