@@ -23,9 +23,8 @@ PARSERS: dict[str, Callable[[bytes, str, str], IndexParse]] = {
     "heritage": parse_heritage,
 }
 INDEX_SOURCES = tuple(PARSERS)  # each has its file URL in [sources.<name>] url
-# The demo bundles only public-domain, CC0 and CC-BY payloads. These publishers' files are
-# CC BY-ND (TI) or not openly licensed (Hofstede, Heritage), so offline runs skip them and
-# the coverage mart shows the gap; tests use them as fixtures.
+# A file listed in offline_skip is not fetched (e.g. the scale benchmark's offline runs); the
+# coverage mart shows the gap with this reason.
 UNBUNDLED_REASON = (
     "listed in [sources.indices] offline_skip (PARTNERDD_INDICES_OFFLINE_SKIP): not fetched"
 )

@@ -194,3 +194,18 @@ def test_every_landing_table_feeds_a_staging_model_with_row_count_bounds() -> No
             readers = [m.name for m in STAGING if table in m.inputs]
             assert readers, f"{spec.name}: no staging model reads {table}"
             assert all(checks[name].rows for name in readers), (table, readers)
+
+
+def test_connectors_import_neither_flows_nor_prefect() -> None:
+    """The dependency points one way: flows (orchestration) uses connectors (sources)."""
+    root = Path(connectors.__file__).parent
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            bad = [n for n in names if n.split(".")[0] in ("flows", "prefect")]
+            assert not bad, f"{path.relative_to(root.parent)} imports {bad}"
