@@ -221,8 +221,8 @@ def dataset_routes() -> list[Route]:
 
 
 def source_env(base_url: str) -> dict[str, str]:
-    """Configuration (PARTNERDD_* variables, see config/sources.toml) for a live refresh
-    against the replay server: every rate limit lifted, web and news offline as in the demo,
+    """Configuration (PARTNERDD_* variables over the sources' declared defaults) for a live
+    refresh against the replay server: every rate limit lifted, web and news offline as in the demo,
     the country indices skipped (the demo bundles none of their files). Every configured URL
     points at the replay server, so nothing can leave loopback (unserved paths answer 404)."""
     env: dict[str, str] = {}

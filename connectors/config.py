@@ -86,17 +86,56 @@ class Settings:
         try:
             return self.sources[name]
         except KeyError as exc:
-            raise ConfigError(f"no [sources.{name}] section in config/sources.toml") from exc
+            raise ConfigError(f"no source declares [sources.{name}] settings") from exc
 
     def source_url(self, name: str, key: str = "url") -> str:
         return str(self.source(name)[key]).rstrip("/")
 
 
+def source_defaults() -> dict[str, dict[str, Any]]:
+    """Every setting a source declares (`config` in connectors/<src>/source.py), by section."""
+    from connectors.source import declared_sources  # the sources import this module
+
+    defaults: dict[str, dict[str, Any]] = {}
+    for spec in declared_sources():
+        for section, values in spec.config.items():
+            if section in defaults:
+                raise ConfigError(f"[sources.{section}] is declared by two sources")
+            defaults[section] = dict(values)
+    return defaults
+
+
+def _overrides(path: Path, defaults: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A sources.toml: [http] and [sources.<section>] values; a setting no source declares
+    is refused (a typo would otherwise be ignored silently)."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    for section, values in raw.get("sources", {}).items():
+        unknown = sorted(set(values) - set(defaults.get(section, {})))
+        if unknown:
+            known = ", ".join(sorted(defaults.get(section, {}))) or "none: no such source"
+            raise ConfigError(
+                f"{path}: [sources.{section}] {', '.join(unknown)} is not a setting "
+                f"(known: {known})"
+            )
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
+    """The sources' declared defaults, overridden by config/sources.toml (the shipped one,
+    then the user's own from $PARTNERDD_CONFIG or `path`), then by PARTNERDD_* variables."""
     env = os.environ if env is None else env
-    raw = tomllib.loads((path or config_file("sources.toml", env)).read_text(encoding="utf-8"))
-    http = _overlay(None, raw.get("http", {}), env)
-    sources = {
-        name: _overlay(name, section, env) for name, section in raw.get("sources", {}).items()
-    }
-    return Settings(http=http, sources=sources)
+    defaults = source_defaults()
+    shipped = resource_dir("config") / "sources.toml"
+    own = path or config_file("sources.toml", env)
+    files = [shipped] if own == shipped else [shipped, own]
+    http: dict[str, Any] = {}
+    sources = {name: dict(values) for name, values in defaults.items()}
+    for file in files:
+        raw = _overrides(file, defaults)
+        http.update(raw.get("http", {}))
+        for name, values in raw.get("sources", {}).items():
+            sources.setdefault(name, {}).update(values)
+    return Settings(
+        http=_overlay(None, http, env),
+        sources={name: _overlay(name, values, env) for name, values in sources.items()},
+    )

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from connectors.config import config_file, resource_dir
+from connectors.config import config_file, resource_dir, source_defaults
 from flows import history, load
 from flows.db import table_exists
 from flows.models import Model, PythonModel
@@ -61,8 +61,10 @@ class ModelOutcome:
 
 
 def config_fingerprint(env: Mapping[str, str]) -> str:
-    """What marts depend on besides tables: the config files and non-URL overrides."""
+    """What marts depend on besides tables: the config files, the sources' declared
+    defaults and non-URL overrides."""
     digest = hashlib.sha256()
+    digest.update(json.dumps(source_defaults(), sort_keys=True).encode())
     for name in sorted(p.name for p in resource_dir("config").glob("*.toml")):
         digest.update(config_file(name, env).read_bytes())
     for key in sorted(env):

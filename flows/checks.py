@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from connectors.config import ConfigError, Settings
+from connectors.indices.source import INDEX_SOURCES
 from flows.registry import Partner
-from flows.sources.indices import INDEX_SOURCES
 
 PARAMS = (
     "partners",

@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from connectors.config import resource_dir, work_dir
+from connectors.source import declared_sources
 
 DEFAULT_DB = work_dir() / "data" / "partnerdd.duckdb"
 SQL_DIR = resource_dir("sql")
@@ -60,13 +61,16 @@ def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """schema.sql first (schemas, shared tables, macros), then each source's raw DDL."""
+def raw_ddl() -> list[Path]:
+    """schema.sql (schemas, shared tables, macros), then each declared source's landing DDL
+    (sql/raw/<source>.sql unless its declaration names another file)."""
     raw_dir = SQL_DIR / "raw"
-    files = [raw_dir / "schema.sql"] + sorted(
-        p for p in raw_dir.glob("*.sql") if p.name != "schema.sql"
-    )
-    for path in files:
+    files = [spec.raw_sql or raw_dir / f"{spec.name}.sql" for spec in declared_sources()]
+    return [raw_dir / "schema.sql", *(p for p in files if p.exists())]
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for path in raw_ddl():
         con.execute(path.read_text(encoding="utf-8"))
 
 

@@ -22,8 +22,8 @@ import duckdb
 import pandas as pd
 
 from connectors.config import Settings
+from connectors.source import Batch, Parsed, SourceSpec, Stored
 from flows import load
-from flows.sources.base import Batch, Parsed, SourceSpec, Stored
 from flows.store import RawStore
 
 CHUNK_ROWS = 50_000

@@ -1,27 +1,40 @@
-"""Build order of the validated tables: staging models, then marts.
+"""The model graph: staging models, then marts, in an order read off what each one reads.
 
-A mart is either a SQL file (sql/marts/<name>.sql) or a Python function of the open
-connection (for computations SQL does not express well). Each gets validated by its
-checks before it replaces the previous table. A model's inputs (the tables it reads) are
-read off its SQL, or off the source of the Python module that computes it; a model is
-rebuilt only when one of them changed.
+A model is a SQL file (sql/staging/<name>.sql, sql/marts/<name>.sql) or a Python mart, a
+module flows/marts/<name>.py with `compute(con, context)` and optionally `SCHEMA` (a query
+whose columns type the table); a Python mart whose name also has a sql/marts file runs that
+SQL. Each gets validated by its checks before it replaces the previous table. A model's
+inputs (the tables it reads) are read off its SQL, or off the source of its Python module and
+the flows modules that module imports; a model is built after its inputs and rebuilt only
+when one of them changed. Adding a model is adding its file.
 """
 
 from __future__ import annotations
 
+import ast
+import heapq
+import importlib
+import importlib.util
 import inspect
+import pkgutil
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from flows import derived, diligence, load, media
-from flows.marts import partner_fit, partner_fit_evidence
+from flows import load, marts
+from flows.db import SQL_DIR, raw_ddl
 
 _TABLE_REF = re.compile(r"\b(raw|staging|marts|ops)\.([a-z_][a-z0-9_]*)")
+_CREATED = re.compile(r"create table if not exists ([a-z_]+\.[a-z_][a-z0-9_]*)")
+LAYERS = ("staging", "marts")
+VIEWS: tuple[str, ...] = ("partner_source_status",)  # sql/marts files published as views
 
 
 def table_refs(text: str) -> tuple[str, ...]:
@@ -64,71 +77,107 @@ class PythonModel:
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        module = inspect.getmodule(self.compute)
-        text = inspect.getsource(module) if module is not None else ""
+        text = "".join(inspect.getsource(m) for m in _flows_modules(self.compute.__module__))
         if self.reads_sql:
             text += load.model_sql(self.layer, self.reads_sql)
         own = f"{self.layer}.{self.name}"
-        found = tuple(t for t in table_refs(text) if t != own)
-        return found or ("ops.runs",)  # reads through other modules: rebuilt every run
+        found = tuple(t for t in table_refs(text) if t != own and t in _known_tables())
+        return found or ("ops.runs",)  # reads nothing we can see: rebuilt every run
 
 
 Model = SqlModel | PythonModel
 
-STAGING: tuple[Model, ...] = (
-    SqlModel("stg_registry__partners", "staging"),
-    SqlModel("stg_gleif__lei_records", "staging"),
-    SqlModel("stg_worldbank__governance", "staging"),
-    SqlModel("stg_indices__values", "staging"),
-    SqlModel("stg_indices__issues", "staging"),
-    SqlModel("stg_resolution__identifiers", "staging"),
-    SqlModel("stg_sec__companies", "staging"),
-    SqlModel("stg_sec__facts", "staging"),
-    SqlModel("stg_sec__annual_metrics", "staging"),
-    SqlModel("stg_gleif__ownership", "staging"),
-    SqlModel("stg_gleif__children", "staging"),
-    SqlModel("stg_gleif__other_names", "staging"),
-    SqlModel("stg_sanctions__entries", "staging"),
-    SqlModel("stg_sanctions__names", "staging"),
-    SqlModel("stg_web__fetches", "staging"),
-    SqlModel("stg_web__pages", "staging"),
-    SqlModel("stg_web__organizations", "staging"),
-    SqlModel("stg_web__links", "staging"),
-    SqlModel("stg_web__capabilities", "staging"),
-    SqlModel("stg_news__fetches", "staging"),
-    SqlModel("stg_news__articles", "staging"),
-    SqlModel("stg_news__adverse", "staging"),
-)
+# Modules whose SQL is about storage, not what a mart reads.
+_PLUMBING = {"flows.db", "flows.load", "flows.models"}
 
-MARTS: tuple[Model, ...] = (
-    SqlModel("country_indices"),
-    SqlModel("country_profile"),
-    SqlModel("country_coverage"),
-    PythonModel("country_distance", derived.country_distance),
-    SqlModel("partner_identifiers"),
-    SqlModel("partner_financials"),
-    SqlModel("partner_ownership"),
-    PythonModel(
-        "partner_sanctions_hits", diligence.partner_sanctions_hits, schema=diligence.HITS_SCHEMA
-    ),
-    SqlModel("partner_diligence_summary"),
-    SqlModel("partner_web_pages"),
-    SqlModel("partner_web_profile"),
-    SqlModel("partner_capabilities"),
-    SqlModel("partner_news"),
-    SqlModel("partner_adverse_media"),
-    SqlModel("partner_news_fetches"),
-    PythonModel(
-        "partner_media_summary",
-        media.media_summary,
-        schema=media.summary_schema(),
-        reads_sql="partner_media_summary",
-    ),
-    SqlModel("partner_profile"),
-    PythonModel(
-        "partner_fit_evidence", partner_fit_evidence.compute, schema=partner_fit_evidence.SCHEMA
-    ),
-    PythonModel("partner_fit", partner_fit.compute, schema=partner_fit.SCHEMA),
-)
 
-VIEWS: tuple[str, ...] = ("partner_source_status",)
+def _flows_modules(name: str) -> list[ModuleType]:
+    """The module and every flows module it imports, directly or not (the code a Python
+    mart runs, whose SQL says what it reads)."""
+    seen: dict[str, ModuleType] = {}
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen or current in _PLUMBING:
+            continue
+        module = sys.modules.get(current) or importlib.import_module(current)
+        seen[current] = module
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                todo += [n for n in names if n.startswith("flows.") and _is_module(n)]
+            elif isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith("flows.")]
+    return list(seen.values())
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@cache
+def _known_tables() -> frozenset[str]:
+    """Tables that exist: raw DDL and every model (a Python name like `raw.get` is not one)."""
+    ddl = "".join(p.read_text(encoding="utf-8") for p in raw_ddl())
+    return frozenset(_CREATED.findall(ddl)) | {f"{m.layer}.{m.name}" for m in _declared()}
+
+
+def _python_marts() -> list[PythonModel]:
+    found = []
+    for info in pkgutil.iter_modules(marts.__path__):
+        module = importlib.import_module(f"{marts.__name__}.{info.name}")
+        reads = info.name if (SQL_DIR / "marts" / f"{info.name}.sql").exists() else None
+        found.append(
+            PythonModel(
+                info.name, module.compute, schema=getattr(module, "SCHEMA", None), reads_sql=reads
+            )  # fmt: skip
+        )
+    return found
+
+
+@cache
+def _declared() -> tuple[Model, ...]:
+    python = _python_marts()
+    taken = {m.name for m in python} | set(VIEWS)
+    sql = [
+        SqlModel(path.stem, layer)
+        for layer in LAYERS
+        for path in sorted((SQL_DIR / layer).glob("*.sql"))
+        if path.stem not in taken
+    ]
+    return (*sql, *python)
+
+
+def build_order(models: tuple[Model, ...]) -> tuple[Model, ...]:
+    """Every model after the models it reads; among the ready ones staging first, then by
+    name. A cycle is a mistake in the SQL and is refused with the models on it."""
+    by_table = {f"{m.layer}.{m.name}": m for m in models}
+    needs = {
+        m.name: {by_table[t].name for t in m.inputs if t in by_table and by_table[t] is not m}
+        for m in models
+    }
+    rank = {m.name: (LAYERS.index(m.layer), m.name) for m in models}
+    ready = [rank[name] for name, deps in needs.items() if not deps]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, name = heapq.heappop(ready)
+        order.append(name)
+        for other, deps in needs.items():
+            if name in deps:
+                deps.discard(name)
+                if not deps:
+                    heapq.heappush(ready, rank[other])
+    if len(order) < len(models):
+        stuck = sorted(set(needs) - set(order))
+        raise ValueError(f"models that read each other in a cycle: {', '.join(stuck)}")
+    named = {m.name: m for m in models}
+    return tuple(named[name] for name in order)
+
+
+ORDER: tuple[Model, ...] = build_order(_declared())
+STAGING: tuple[Model, ...] = tuple(m for m in ORDER if m.layer == "staging")
+MARTS: tuple[Model, ...] = tuple(m for m in ORDER if m.layer == "marts")

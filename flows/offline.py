@@ -8,6 +8,7 @@ from pathlib import Path
 
 from connectors.config import load_settings, resource_dir
 from connectors.replay import ReplayServer
+from connectors.source import declared_sources
 
 DEMO_DIR = resource_dir("demo")
 DEMO_PARTNERS = DEMO_DIR / "partners.csv"
@@ -16,15 +17,13 @@ SNAPSHOT_DIR = DEMO_DIR / "snapshot"
 
 def source_overrides(base_url: str) -> dict[str, str]:
     """Environment overrides that point every source at the replay server."""
-    from flows.sources import SOURCES
-
     overrides = {"PARTNERDD_OFFLINE": "1", "PARTNERDD_ALLOW_HOSTS": "127.0.0.1"}
     # The publishers' rate limits protect their servers; the replay server is our own
     # loopback one, so the offline demo does not wait for them.
     for name, section in load_settings({}).sources.items():
         if "rate_per_second" in section:
             overrides[f"PARTNERDD_{name.upper()}_RATE_PER_SECOND"] = "0"
-    for spec in SOURCES:
+    for spec in declared_sources():
         overrides.update(spec.offline(base_url))
     return overrides
 

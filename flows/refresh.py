@@ -22,9 +22,11 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings, load_settings, work_dir
+from connectors.source import Extracted, SourceSpec, declared_sources
 from flows import build, landing, load, models
 from flows.checks import run_params
 from flows.db import (
@@ -39,9 +41,6 @@ from flows.home import load_home
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
 from flows.revalidate import StoredAnswers
-from flows.sources import SOURCES
-from flows.sources.base import Extracted, SourceSpec
-from flows.sources.resolution import resolved_partners
 from flows.store import RawStore
 
 DEFAULT_REPORTS = work_dir() / "reports" / "data_docs"
@@ -113,6 +112,37 @@ def _source_failures(
     return failed
 
 
+def identified_partners(
+    con: duckdb.DuckDBPyConnection, partners: list[Partner], specs: list[SourceSpec]
+) -> list[Partner]:
+    """The partners with the identifiers that sources found (`identifies` tables: given or
+    resolved rows); an identifier given in the registry always wins."""
+    found: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        if spec.identifies is None:
+            continue
+        rows = con.execute(
+            f"select partner_id, scheme, value from {load.ident(spec.identifies)} "  # noqa: S608
+            "where status in ('given', 'resolved') and value is not null "
+            "and scheme in ('lei', 'cik')"
+        ).fetchall()
+        for partner_id, scheme, value in rows:
+            found.setdefault(partner_id, {}).setdefault(scheme, value)
+    return [
+        replace(
+            p,
+            **{k: getattr(p, k) or v for k, v in found.get(p.partner_id, {}).items()},
+        )
+        for p in partners
+    ]
+
+
+def _extract_task(spec: SourceSpec) -> Any:
+    """The source's extract as a Prefect task of its own (no retries: HTTP retries live in
+    the session; no cache: every run fetches)."""
+    return task(name=f"extract-{spec.name}", cache_policy=NO_CACHE)(spec.extract)
+
+
 def _extract_phase(
     specs: list[SourceSpec],
     partners: list[Partner],
@@ -125,7 +155,9 @@ def _extract_phase(
 ) -> dict[str, landing.LandingResult]:
     """Extract the phase's sources side by side; land each as soon as its extract ends."""
     futures = {
-        spec.name: spec.extract.submit(partners, settings, Extracted(spec.name, store))
+        spec.name: _extract_task(spec).submit(
+            partners, settings, Extracted(spec.name, store, progress=report)
+        )
         for spec in specs
     }
     results = {}
@@ -156,7 +188,7 @@ def _build(
 ) -> dict[str, build.ModelOutcome]:
     fingerprint = build.config_fingerprint(context["env"])
     outcomes: dict[str, build.ModelOutcome] = {}
-    todo = [m for m in (*models.STAGING, *models.MARTS) if names is None or m.name in names]
+    todo = [m for m in models.ORDER if names is None or m.name in names]
     report("build", total=len(todo))
     for model in todo:
         started = time.perf_counter()
@@ -245,7 +277,8 @@ def refresh(
     for issue in issues:
         logger.warning("registry %s: %s", registry_path.name, issue)
     logger.info("run %s: %d partners, %d registry issues", run_id, len(partners), len(issues))
-    for spec in SOURCES:
+    sources = declared_sources()
+    for spec in sources:
         spec.preflight(settings, env, offline)
 
     from flows.validate import Validator  # Great Expectations import is slow; only here
@@ -297,18 +330,16 @@ def refresh(
             current = partners
             clock = time.perf_counter()
             landed: dict[str, landing.LandingResult] = {}
-            for phase in sorted({s.phase for s in SOURCES}):
-                specs = [s for s in SOURCES if s.phase == phase]
+            for phase in sorted({s.phase for s in sources}):
+                specs = [s for s in sources if s.phase == phase]
                 landed.update(
                     _extract_phase(specs, current, settings, store, con, reader, run_id, raised)
                 )
-                current = resolved_partners(con, partners)
+                current = identified_partners(con, partners, sources)
             timings["extract_and_parse"] = time.perf_counter() - clock
             timings.update({f"parse {name}": r.seconds for name, r in landed.items()})
             failed_sources = _source_failures(con, run_id, raised)
-            rest = tuple(
-                m.name for m in (*models.STAGING, *models.MARTS) if m.name != REGISTRY_MODEL
-            )
+            rest = tuple(m.name for m in models.ORDER if m.name != REGISTRY_MODEL)
             clock = time.perf_counter()
             outcomes.update(
                 _build(con, validator, run_id, context, run_params(current, settings), rest)
@@ -356,7 +387,8 @@ def reparse(
     """Rebuild landing, staging and marts from the stored payloads, with no network request
     (what a parser fix or a new column needs), and publish. `source`: only that source is
     parsed again; every model downstream of what changed is rebuilt."""
-    names = [s.name for s in SOURCES]
+    sources = declared_sources()
+    names = [s.name for s in sources]
     if source is not None and source not in names:
         raise ValueError(f"unknown source {source!r}; sources: {', '.join(names)}")
     env = dict(os.environ)
@@ -372,14 +404,14 @@ def reparse(
         con = open_work(store_root, env)
         try:
             landing.ingest_earlier_journals(con, store, run_id)
-            partners = resolved_partners(con, _registry(con))
+            partners = identified_partners(con, _registry(con), sources)
             con.execute(
                 "insert into ops.runs (run_id, started_at, status, partners) "
                 "values (?, ?, 'reparsing', ?)",
                 [run_id, datetime.now(UTC), len(partners)],
             )
             results = {}
-            for spec in [s for s in SOURCES if source in (None, s.name)]:
+            for spec in [s for s in sources if source in (None, s.name)]:
                 for table in ("raw.responses", "raw.extract_records"):
                     con.execute(
                         f"update {table} set parsed_run_id = null where source = ?",  # noqa: S608

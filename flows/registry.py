@@ -6,30 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from connectors.countries import resolve
 from connectors.identifiers import lei_checksum_ok, normalise_cik
+from connectors.source import Partner
 
 COLUMNS = ("partner_id", "name", "website", "country", "lei", "cik")
 REQUIRED = ("name", "country")
-
-
-@dataclass(frozen=True)
-class Partner:
-    partner_id: str
-    name: str
-    country_iso3: str
-    country_iso2: str | None
-    website: str | None = None
-    lei: str | None = None
-    cik: str | None = None
-    line: int = 0
-
-    def as_row(self) -> dict[str, object]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """GLEIF level-2 data (who owns whom) and the other names in lei-records.
 
 Fetch functions return ``connectors.http.RawResponse`` (never parse); ``parse_*`` functions are
-pure and return rows. flows/sources/gleif_ownership.py runs them per partner.
+pure and return rows. connectors/gleif_ownership/source.py runs them per partner.
 
 Real API behaviour this follows: when an entity reports no parent, ``/direct-parent-relationship``
 (and ``/ultimate-parent-relationship``) answer **404**, and ``/direct-parent-reporting-exception``

@@ -1,5 +1,6 @@
-"""Sanctions configuration: [sources.sanctions] in config/sources.toml (list URLs, OFAC
-publication date, screening threshold), each key overridden by PARTNERDD_SANCTIONS_<KEY>."""
+"""Sanctions configuration: [sources.sanctions] (list URLs, OFAC publication date, screening
+threshold; defaults declared in connectors/sanctions/source.py), each key overridden by
+PARTNERDD_SANCTIONS_<KEY>."""
 
 from __future__ import annotations
 

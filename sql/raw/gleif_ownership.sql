@@ -1,5 +1,4 @@
--- GLEIF level 2 (issue 3): parents or reporting exceptions, direct children, and the other
--- names of the partners' own lei-records.
+-- GLEIF level 2 (issue 3): parents or reporting exceptions, and direct children.
 create table if not exists raw.gleif__ownership (
     child_lei varchar not null,
     relation varchar not null,
@@ -21,16 +20,6 @@ create table if not exists raw.gleif__children (
     child_name varchar,
     child_country varchar,
     children_total integer,
-    source_url varchar not null,
-    payload_sha256 varchar not null,
-    fetched_at timestamptz not null
-);
-
-create table if not exists raw.gleif__other_names (
-    lei varchar not null,
-    name varchar,
-    name_type varchar,
-    language varchar,
     source_url varchar not null,
     payload_sha256 varchar not null,
     fetched_at timestamptz not null

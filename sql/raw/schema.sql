@@ -38,55 +38,6 @@ create table if not exists raw.extract_records (
     parsed_run_id varchar
 );
 
-create table if not exists raw.gleif__lei_records (
-    lei varchar primary key,
-    legal_name varchar,
-    legal_name_language varchar,
-    legal_form_id varchar,
-    legal_form_other varchar,
-    jurisdiction varchar,
-    entity_status varchar,
-    entity_category varchar,
-    legal_address_lines varchar,
-    legal_address_city varchar,
-    legal_address_region varchar,
-    legal_address_country varchar,
-    legal_address_postal_code varchar,
-    hq_address_lines varchar,
-    hq_address_city varchar,
-    hq_address_region varchar,
-    hq_address_country varchar,
-    hq_address_postal_code varchar,
-    registration_status varchar,
-    initial_registration_date varchar,
-    last_update_date varchar,
-    next_renewal_date varchar,
-    managing_lou varchar,
-    corroboration_level varchar,
-    golden_copy_publish_date varchar,
-    source_url varchar not null,
-    payload_sha256 varchar not null,
-    fetched_at timestamptz not null
-);
-
-create table if not exists raw.worldbank__wgi (
-    wb_code varchar,
-    country_name varchar,
-    iso3 varchar,
-    country_kind varchar,
-    year integer,
-    indicator varchar,
-    estimate double,
-    stddev double,
-    nsource double,
-    pctrank double,
-    pctrank_lower double,
-    pctrank_upper double,
-    source_url varchar not null,
-    payload_sha256 varchar not null,
-    fetched_at timestamptz not null
-);
-
 create table if not exists raw.partners (
     partner_id varchar primary key,
     name varchar not null,

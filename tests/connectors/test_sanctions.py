@@ -243,7 +243,7 @@ def test_clean_company_names_are_not_hits(index: NamesIndex, clean: str) -> None
 
 
 def test_threshold_sits_above_the_closest_clean_name(index: NamesIndex) -> None:
-    # The closest clean real name found while choosing the threshold (config/sources.toml).
+    # The closest clean real name found choosing the threshold (connectors/sanctions/source.py).
     near = screen("Al Rajhi Bank", index, 0)[0]
     assert near["matched_name"] == "Al-Rashid Bank"
     assert 85 < near["score"] < THRESHOLD

@@ -168,7 +168,7 @@ def test_reparse_rebuilds_marts_from_stored_payloads_without_a_request(
 ) -> None:
     import shutil
 
-    from flows.sources import gleif
+    from connectors.gleif import source as gleif
 
     db = tmp_path / "r.duckdb"
     shutil.copy2(uninterrupted["db"], db)

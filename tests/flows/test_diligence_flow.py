@@ -13,9 +13,10 @@ import pytest
 
 from connectors.config import ConfigError, load_settings
 from connectors.replay import ReplayServer
+from connectors.sec import source as sec
+from connectors.sec.client import make_sec_client
 from flows.offline import SNAPSHOT_DIR, offline_sources, source_overrides
 from flows.refresh import refresh
-from flows.sources import sec
 from tests.conftest import table_counts
 
 # Real companies; ids as published by GLEIF and the SEC. lpa has no recorded submissions file
@@ -306,7 +307,7 @@ def test_sec_contact_is_required_live_and_a_placeholder_offline(tmp_path: Path) 
     with ReplayServer(SNAPSHOT_DIR) as server:
         settings = load_settings(source_overrides(server.base_url))
         sec.preflight(settings, {}, True)
-        response = sec.make_client(settings).submissions("1640147")
+        response = make_sec_client(settings).submissions("1640147")
     assert response.status == 200
     agent = server.requests[-1]["headers"]["User-Agent"]
     assert agent == "partnerdd/0.1 (offline replay, no contact)"

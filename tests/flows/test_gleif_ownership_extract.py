@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors.config import load_settings
+from connectors.gleif_ownership import source as gleif_ownership
 from connectors.replay import ReplayServer, Route
-from flows.registry import Partner
-from flows.sources import gleif_ownership
-from flows.sources.base import Batch, Extracted, Stored
+from connectors.source import Batch, Extracted, Partner, Stored
 from flows.store import RawStore
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gleif"
@@ -48,7 +47,7 @@ ROUTES = [
 
 
 def extract(tmp_path: Path, base_url: str, max_pages: int) -> list[dict[str, Any]]:
-    """Run the extract task's function for Shell; returns its journal entries."""
+    """Run the extract function for Shell; returns its journal entries."""
     settings = load_settings(
         env={
             "PARTNERDD_GLEIF_URL": f"{base_url}/api/v1",
@@ -59,7 +58,7 @@ def extract(tmp_path: Path, base_url: str, max_pages: int) -> list[dict[str, Any
     store = RawStore(tmp_path / "store")
     store.begin("run-1")
     shell = Partner("shell", "Shell plc", "GBR", "GB", lei=SHELL)
-    gleif_ownership.extract.fn([shell], settings, Extracted(gleif_ownership.SOURCE, store))
+    gleif_ownership.extract([shell], settings, Extracted(gleif_ownership.SOURCE, store))
     store.close()
     return list(RawStore.read_journal(store.journals / "run-1.jsonl"))
 

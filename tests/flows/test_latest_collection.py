@@ -10,9 +10,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from connectors.news import source as news
+from connectors.web import source as web
 from flows import load
 from flows.db import apply_schema
-from flows.sources import news, web
 
 AT = datetime(2025, 5, 1, tzinfo=UTC)
 SHA = "ab" * 32

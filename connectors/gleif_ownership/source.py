@@ -12,15 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from connectors.config import Settings
 from connectors.gleif import ownership as gl
 from connectors.http import PoliteSession, make_session
-from flows.progress import report
-from flows.registry import Partner
-from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, Stored
 
 SOURCE = "gleif_ownership"
 CHILDREN = "children_page"
@@ -77,13 +72,12 @@ def _children(
         out.record(partner_id, url, "skipped", kind=CHILDREN, error=error)
 
 
-@task(name="extract-gleif-ownership", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     session = make_session("gleif", settings)
     base_url = settings.source_url("gleif")
     max_pages = int(settings.source(SOURCE)["max_children_pages"])
     seen: set[str] = set()
-    report(SOURCE, total=sum(1 for p in partners if p.lei))
+    out.report(total=sum(1 for p in partners if p.lei))
     for partner in partners:
         if not partner.lei:
             out.record(partner.partner_id, None, "skipped", error="no LEI given or resolved")
@@ -97,7 +91,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             _children(session, base_url, partner.lei, max_pages, partner.partner_id, out)
         except Exception as exc:  # one partner's failure is its own row, the rest go on
             out.record_exception(partner.partner_id, f"{base_url}/lei-records/{partner.lei}", exc)
-        report(SOURCE, advance=1)
+        out.report(advance=1)
 
 
 def _meta(response: Stored) -> dict[str, Any]:
@@ -152,15 +146,14 @@ def parse(batch: Batch) -> Parsed:
     return parsed
 
 
-def offline(base_url: str) -> dict[str, str]:
-    return {}  # shares [sources.gleif] url, which gleif.offline already points at the replay
-
-
 SPEC = SourceSpec(
     name=SOURCE,
     extract=extract,
     parse=parse,
     landing={"raw.gleif__ownership": "child_lei", "raw.gleif__children": "parent_lei"},
     kinds=KINDS,
-    offline=offline,
+    # Parents, reporting exceptions and children share [sources.gleif] url and rate limit
+    # (which the gleif source's offline overrides point at the replay server).
+    # max_children_pages: of 100 children each; a capped list is logged, never silent.
+    config={SOURCE: {"max_children_pages": 5}},
 )

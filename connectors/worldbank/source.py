@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 import requests
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, provenance
 from connectors.worldbank.client import WorldBankClient
 from connectors.worldbank.parse import WgiPayloadError, parse_wgi_api, parse_wgi_workbook
-from flows.progress import report
-from flows.registry import Partner
-from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, provenance
 
 WORKBOOK = "wgi_workbook"
 API_PAGE = "wgi_api_page"
 
 
-@task(name="extract-worldbank", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     client = WorldBankClient.from_settings(settings)
     mode = str(settings.source("worldbank")["mode"])
-    report("worldbank", total=1 if mode == "bulk" else 6)
+    out.report(total=1 if mode == "bulk" else 6)
     try:
         if mode == "bulk":
             out.record_response(None, client.bulk_workbook(), kind=WORKBOOK)
-            report("worldbank", advance=1)
+            out.report(advance=1)
         else:
             for response in client.api_series():
                 out.record_response(None, response, kind=API_PAGE)
-                report("worldbank", advance=1)
+                out.report(advance=1)
     except requests.RequestException as exc:
         url = client.bulk_url if mode == "bulk" else client.base_url
         out.record_exception(None, url, exc, kind=WORKBOOK if mode == "bulk" else API_PAGE)
@@ -62,6 +57,18 @@ SPEC = SourceSpec(
     parse=parse,
     landing={"raw.worldbank__wgi": None},
     kinds=(WORKBOOK, API_PAGE),
+    config={
+        "worldbank": {
+            # "bulk" downloads the publisher's WGI workbook (one request, all countries and
+            # years); "api" pages through the World Bank API v2 for the six GOV_WGI_*.EST
+            # series (source=3).
+            "mode": "bulk",
+            "url": "https://api.worldbank.org/v2",
+            "bulk_url": "https://www.worldbank.org/content/dam/sites/govindicators/doc/wgidataset.xlsx",
+            "rate_per_second": 2.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+        }
+    },
     offline=offline,
     per_partner=False,
 )

@@ -10,30 +10,20 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
 from connectors.sec.client import (
     CONTACT_ENV,
     OFFLINE_CONTACT,
-    SecClient,
     make_sec_client,
     sec_user_agent,
 )
 from connectors.sec.parse import derive_annual_metrics, parse_companyfacts, parse_submissions
-from flows.progress import report
-from flows.registry import Partner
-from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, Stored
 
 SUBMISSIONS = "submissions"
 COMPANYFACTS = "companyfacts"
 ANNUAL_FORMS = ("10-K", "10-K/A", "20-F", "20-F/A", "40-F", "40-F/A")
-
-
-def make_client(settings: Settings) -> SecClient:
-    """The SEC client; raises ConfigError naming PARTNERDD_SEC_CONTACT when it is missing."""
-    return make_sec_client(settings)
 
 
 def preflight(settings: Settings, env: Mapping[str, str], offline: bool) -> None:
@@ -47,7 +37,6 @@ def _fetch(out: Extracted, partner_id: str, cik: str, kind: str, url: str, fetch
         out.record_exception(partner_id, url, exc, kind=kind)
 
 
-@task(name="extract-sec", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     with_cik = [p for p in partners if p.cik]
     for partner in partners:
@@ -55,8 +44,8 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             out.record(partner.partner_id, None, "skipped", error="no CIK given or resolved")
     if not with_cik:
         return
-    client = make_client(settings)
-    report("sec", total=2 * len(with_cik))
+    client = make_sec_client(settings)
+    out.report(total=2 * len(with_cik))
     for partner in with_cik:
         cik = str(partner.cik)
         for kind, url, fetch in (
@@ -64,7 +53,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             (COMPANYFACTS, client.companyfacts_url(cik), client.companyfacts),
         ):
             _fetch(out, partner.partner_id, cik, kind, url, fetch)
-            report("sec", advance=1)
+            out.report(advance=1)
 
 
 def _company_row(parsed: dict[str, Any], response: Stored) -> dict[str, Any]:
@@ -151,6 +140,17 @@ SPEC = SourceSpec(
         "raw.sec__annual_metrics": "cik",
     },
     kinds=(SUBMISSIONS, COMPANYFACTS),
+    config={
+        "sec": {
+            "url": "https://data.sec.gov",
+            "tickers_url": "https://www.sec.gov/files/company_tickers.json",
+            "rate_per_second": 10.0,  # SEC fair-access limit
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+            # The SEC asks for a User-Agent naming a contact: set PARTNERDD_SEC_CONTACT (e.g.
+            # "dd-team@example.com"); live refreshes stop before any fetch when it is missing.
+            "contact": "",
+        }
+    },
     offline=offline,
     preflight=preflight,
 )

@@ -36,7 +36,7 @@ HIT_COLUMNS = [
 ]
 
 # Column types of marts.partner_sanctions_hits, taken from the staging tables they come from.
-HITS_SCHEMA = """
+SCHEMA = """
     select
         cast(null as varchar) as partner_id,
         cast(null as varchar) as hit_key,
@@ -79,7 +79,7 @@ def _candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
     return [(str(p), str(f), str(n)) for p, f, n in con.execute(_CANDIDATES).fetchall()]
 
 
-def partner_sanctions_hits(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
+def compute(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
     config = sanctions_settings(context["settings"])
     names = con.execute(
         "select list_name, entry_id, name, name_type, source_url from staging.stg_sanctions__names"

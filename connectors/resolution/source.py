@@ -8,22 +8,17 @@ and never silently picked. Every search response is stored raw like any other fe
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import requests
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
 from connectors.gleif import resolve as gleif_resolve
 from connectors.http import RawResponse, make_session
 from connectors.sec import resolve as sec_resolve
+from connectors.sec.client import make_sec_client
 from connectors.sec.parse import parse_company_tickers
-from flows.progress import report
-from flows.registry import Partner
-from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, provenance
-from flows.sources.sec import make_client
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, provenance
 
 SOURCE = "resolution"
 IDENTIFIERS = "raw.resolution__identifiers"
@@ -141,7 +136,7 @@ def _load_tickers(
     """(ticker rows, their response, why they are missing) for the CIK search."""
     if all(p.cik for p in partners):
         return [], None, None
-    client = make_client(settings)
+    client = make_sec_client(settings)
     try:
         response = out.record_response(None, client.company_tickers(), kind=TICKERS)
     except requests.RequestException as exc:
@@ -160,7 +155,6 @@ def _load_tickers(
         return [], response, str(exc)
 
 
-@task(name="extract-resolution", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     """One identifier row per partner and scheme (given, resolved, ambiguous, none, error).
 
@@ -170,7 +164,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
     session = make_session("gleif", settings)
     base_url = settings.source_url("gleif")
     tickers, tickers_response, tickers_problem = _load_tickers(partners, settings, out)
-    report(SOURCE, total=len(partners))
+    out.report(total=len(partners))
     for partner in partners:
         rows = []
         if partner.lei:
@@ -186,7 +180,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             rows.append(_resolve_cik(partner, tickers, tickers_response)[1])
         for row in rows:
             out.emit(IDENTIFIERS, partner.partner_id, row)
-        report(SOURCE, advance=1)
+        out.report(advance=1)
 
 
 def parse(batch: Batch) -> Parsed:
@@ -195,31 +189,12 @@ def parse(batch: Batch) -> Parsed:
     return parsed
 
 
-def resolved_partners(con: Any, partners: list[Partner]) -> list[Partner]:
-    """The partners with the LEI and CIK that resolution found (given ids always win)."""
-    found: dict[tuple[str, str], str] = {
-        (pid, scheme): value
-        for pid, scheme, value in con.execute(
-            "select partner_id, scheme, value from raw.resolution__identifiers "
-            "where status in ('given', 'resolved') and value is not null"
-        ).fetchall()
-    }
-    return [
-        replace(
-            p,
-            lei=p.lei or found.get((p.partner_id, "lei")),
-            cik=p.cik or found.get((p.partner_id, "cik")),
-        )
-        for p in partners
-    ]
-
-
 SPEC = SourceSpec(
     name=SOURCE,
     extract=extract,
     parse=parse,
     landing={IDENTIFIERS: "partner_id"},
     kinds=("lei_search", "fuzzycompletions", "lei_records_by_lei", TICKERS),
-    offline=lambda base_url: {},  # shares the gleif and sec URLs
-    phase=0,
+    phase=0,  # uses the gleif and sec settings (and their offline overrides)
+    identifies=IDENTIFIERS,
 )

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
-from connectors.config import Settings
+from connectors.config import ConfigError, Settings
 from connectors.http import RawResponse
 from connectors.news.adverse import load_adverse_lexicon, tag_adverse
 from connectors.news.client import GdeltClient, configured_feeds, gdelt_phrase_query
@@ -34,16 +32,13 @@ from connectors.news.parse import (
     parse_feed,
     parse_gdelt_artlist,
 )
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, Stored
 from connectors.web.charset import BadEncoding
 from connectors.web.extract import parse_page
 from connectors.web.fetcher import FetchResult, SafeFetcher
 from connectors.web.robots import RobotsCache
 from connectors.web.site import same_site
-from flows.media import news_as_of
-from flows.progress import report
-from flows.registry import Partner
-from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
-from flows.sources.web import OFFLINE_REASON, is_offline
+from connectors.web.source import OFFLINE_REASON, is_offline
 
 SOURCE = "news"
 FETCHES = "raw.news__fetches"
@@ -156,7 +151,6 @@ def _own_feeds(run: _Run, partner: Partner) -> None:
         fetcher.close()
 
 
-@task(name="extract-news", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     run = _Run(settings, out)
     offline = is_offline(settings, SOURCE)
@@ -175,7 +169,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
         finally:
             fetcher.close()
     client = GdeltClient(settings)
-    report(SOURCE, total=len(partners))
+    out.report(total=len(partners))
     for partner in partners:
         phrase = names[partner.partner_id] or partner.name
         if offline:
@@ -188,7 +182,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             run.row(partner.partner_id, "home", partner.website, "skipped", OFFLINE_REASON)
         else:
             _own_feeds(run, partner)
-        report(SOURCE, advance=1, note=partner.partner_id)
+        out.report(advance=1, note=partner.partner_id)
     client.session.close()
 
 
@@ -304,8 +298,16 @@ def _adverse(base: dict[str, Any], tag: dict[str, Any], article: dict[str, Any])
     }
 
 
-def offline(base_url: str) -> dict[str, str]:
-    return {"PARTNERDD_NEWS_OFFLINE": "1"}
+def news_as_of(settings: Settings) -> datetime:
+    """End of the day given in [sources.news] as_of (for reproducible reports), else now."""
+    value = str(settings.source(SOURCE)["as_of"]).strip()
+    if not value:
+        return datetime.now(UTC)
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"[sources.news] as_of {value!r} is not an ISO date") from exc
+    return datetime.combine(day, time.min, tzinfo=UTC) + timedelta(days=1)
 
 
 def preflight(settings: Settings, env: Mapping[str, str], offline: bool) -> None:
@@ -323,7 +325,29 @@ SPEC = SourceSpec(
         "raw.news__adverse": "partner_id",
     },
     kinds=("gdelt", "home", "own_feed", "config_feed"),
-    offline=offline,
+    config={
+        "gdelt": {
+            "url": "https://api.gdeltproject.org/api/v2",
+            "rate_per_second": 0.2,  # GDELT asks for about one request every 5 seconds
+            "max_age_hours": 0,  # revalidated or fetched again every run
+        },
+        # GDELT per partner, the partner's own press feeds and general feeds listed in
+        # `feeds` (comma-separated URLs; items are kept for the partners they name).
+        SOURCE: {
+            "feeds": "",
+            "timespan": "3months",  # GDELT ArtList window
+            "max_records": 75,  # GDELT ArtList articles per partner (at most 250)
+            "max_feeds_per_site": 3,
+            "rate_per_second": 1.0,  # per feed host
+            "max_age_hours": 0,  # revalidated or fetched again every run
+            "max_redirects": 5,
+            "max_response_bytes": 10485760,
+            "robots_max_age_seconds": 86400,
+            "as_of": "",  # ISO date for "last 90 days" in partner_media_summary; empty: run date
+            "offline": False,  # the offline demo sets it: no recorded answers
+        },
+    },
+    offline=lambda base_url: {"PARTNERDD_NEWS_OFFLINE": "1"},
     preflight=preflight,
     per_partner=False,
 )

@@ -7,32 +7,27 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
 from connectors.http import make_session
 from connectors.sanctions import parse as sp
 from connectors.sanctions.settings import LIST_KEYS, SOURCE, sanctions_settings
-from flows.progress import report
-from flows.registry import Partner
-from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, Stored
 
 OFAC_KEYS = ("ofac_sdn", "ofac_alt", "ofac_add")
 
 
-@task(name="extract-sanctions", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     config = sanctions_settings(settings)
     session = make_session(SOURCE, settings)
-    report(SOURCE, total=len(LIST_KEYS))
+    out.report(total=len(LIST_KEYS))
     for key in LIST_KEYS:
         url = config.urls[key]
         try:
             out.record_response(None, session.fetch(url), kind=key)
         except requests.RequestException as exc:
             out.record_exception(None, url, exc, kind=key)
-        report(SOURCE, advance=1)
+        out.report(advance=1)
 
 
 def _rows(
@@ -129,6 +124,35 @@ SPEC = SourceSpec(
     parse=parse,
     landing={"raw.sanctions__entries": "list_name", "raw.sanctions__names": "list_name"},
     kinds=LIST_KEYS,
+    config={
+        SOURCE: {
+            "rate_per_second": 1.0,
+            "max_age_hours": 0,  # revalidated or fetched again every run
+            # The legacy treasury.gov download URLs redirect to
+            # sanctionslistservice.ofac.treas.gov; redirects are followed.
+            "ofac_sdn_url": "https://www.treasury.gov/ofac/downloads/sdn.csv",
+            "ofac_alt_url": "https://www.treasury.gov/ofac/downloads/alt.csv",
+            "ofac_add_url": "https://www.treasury.gov/ofac/downloads/add.csv",
+            "un_sc_url": "https://scsanctions.un.org/resources/xml/en/consolidated.xml",
+            # OFAC's CSV files carry no publication date. Pin one here (YYYY-MM-DD) when
+            # loading a saved snapshot; when empty, the Last-Modified header of the sdn.csv
+            # response is used, and failing that the fetch date. The entries'
+            # list_published records which value was used.
+            "ofac_published": "",
+            # Screening: minimum score (0..100, rapidfuzz token_sort_ratio on
+            # connectors.names.normalise_name) for a hit. Chosen from
+            # tests/connectors/test_sanctions.py on the real fixtures (OFAC 2021 subset + UN
+            # 2018 list, 5,415 names): word-order swaps and legal-form suffixes score 100; the
+            # highest score of a clean real company name is 88.9 ("Al Rajhi Bank" vs the
+            # UN-listed "Al-Rashid Bank"), so 90 keeps that out while still catching about
+            # 80 % of aliases with a single deleted character. Hits are for human review,
+            # never an automatic verdict.
+            "threshold": 90.0,
+            # Weak aliases (OFAC "weak aka", UN QUALITY "Low") are screened too and reported
+            # with name_type "weak"; false leaves them out.
+            "include_weak": True,
+        }
+    },
     offline=offline,
     per_partner=False,
 )

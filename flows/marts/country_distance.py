@@ -1,4 +1,5 @@
-"""Marts computed in Python from already-built tables (validated like every other mart)."""
+"""marts.country_distance, computed in Python from already-built tables (validated like every
+other mart)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ DISTANCE_COLUMNS = [
 ]
 
 
-def country_distance(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
+def compute(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
     """Cultural (Kogut-Singh 4-D and 6-D), institutional (Euclidean on standardised WGI,
     Mahalanobis) and IP-protection / CPI gaps between the home country and each partner
     country. Variances and covariances are taken over every country present in the data."""

@@ -5,24 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
 from connectors.gleif.client import GleifClient
 from connectors.gleif.ownership import GleifOwnershipError, parse_other_names
 from connectors.gleif.parse import GleifPayloadError, parse_lei_records
-from flows.progress import report
-from flows.registry import Partner
-from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, provenance
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, provenance
 
 KIND = "lei_record"
 
 
-@task(name="extract-gleif", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     client = GleifClient.from_settings(settings)
-    report("gleif", total=sum(1 for p in partners if p.lei))
+    out.report(total=sum(1 for p in partners if p.lei))
     for partner in partners:
         if not partner.lei:
             out.record(
@@ -37,7 +32,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             out.record_response(partner.partner_id, client.lei_record(partner.lei), kind=KIND)
         except requests.RequestException as exc:
             out.record_exception(partner.partner_id, url, exc, kind=KIND)
-        report("gleif", advance=1)
+        out.report(advance=1)
 
 
 def parse(batch: Batch) -> Parsed:
@@ -61,15 +56,19 @@ def parse(batch: Batch) -> Parsed:
     return parsed
 
 
-def offline(base_url: str) -> dict[str, str]:
-    return {"PARTNERDD_GLEIF_URL": f"{base_url}/gleif"}
-
-
 SPEC = SourceSpec(
     name="gleif",
     extract=extract,
     parse=parse,
     landing={"raw.gleif__lei_records": "lei", "raw.gleif__other_names": "lei"},
     kinds=(KIND,),
-    offline=offline,
+    # gleif_ownership and resolution use this URL and rate limit too
+    config={
+        "gleif": {
+            "url": "https://api.gleif.org/api/v1",
+            "rate_per_second": 5.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+        }
+    },
+    offline=lambda base_url: {"PARTNERDD_GLEIF_URL": f"{base_url}/gleif"},
 )

@@ -1,25 +1,79 @@
-"""What a source contributes to a refresh, and the objects its steps work with.
+"""What a source is, declared once: `SPEC = SourceSpec(...)` in `connectors/<src>/source.py`.
 
-A source is one extract task (batched: never one task per request) that streams every
+A source is one extract function (batched: never one call per request) that streams every
 answer into the raw store as it arrives, tagged with what it is (`kind`) and whom it is
 for (`partner_id`, None for a whole dataset); one parse function that turns the stored
-answers of one partner (or of the dataset) back into landing rows; and the landing tables
-with the key their rows are replaced by. The refresh runs every source the same way, so
-adding a source does not touch the flow.
+answers of one partner (or of the dataset) back into landing rows; the landing tables with
+the key their rows are replaced by; its settings' defaults; and what the offline demo points
+it at. The refresh flow finds every package under `connectors/` that has a `source.py` and
+runs them all the same way, so adding a source does not touch the flow.
+
+Nothing here imports Prefect or `flows`: the flow wraps each extract in its own task.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from connectors.config import Settings
 from connectors.http import AnswerStatus, RawResponse
 
-if TYPE_CHECKING:
-    from flows.store import RawStore
+
+@dataclass(frozen=True)
+class Partner:
+    """One registry row as the sources see it (flows/registry.py reads and checks them)."""
+
+    partner_id: str
+    name: str
+    country_iso3: str
+    country_iso2: str | None
+    website: str | None = None
+    lei: str | None = None
+    cik: str | None = None
+    line: int = 0
+
+    def as_row(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class PayloadStore(Protocol):
+    """The raw store an extract writes to and a parse reads from (flows/store.py RawStore)."""
+
+    run_id: str | None
+
+    def put(
+        self,
+        *,
+        source: str,
+        kind: str,
+        partner_id: str | None,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        sha256: str,
+        fetched_at: datetime,
+        meta: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]: ...
+
+    def log(self, row: Mapping[str, Any]) -> None: ...
+
+    def journal(self, entry: dict[str, Any]) -> None: ...
+
+    def body(self, sha256: str) -> bytes: ...
+
+
+Progress = Callable[[str, int, int | None, str | None], None]
+
+
+def _no_progress(stage: str, advance: int, total: int | None, note: str | None) -> None:
+    return None
 
 
 class Extracted:
@@ -27,9 +81,14 @@ class Extracted:
     arrive (nothing is kept in memory), attempts go to the fetch log, and rows that are
     facts about the extract itself (e.g. a crawl's skipped pages) go out as records."""
 
-    def __init__(self, source: str, store: RawStore) -> None:
+    def __init__(self, source: str, store: PayloadStore, progress: Progress = _no_progress) -> None:
         self.source = source
         self.store = store
+        self._progress = progress
+
+    def report(self, advance: int = 0, total: int | None = None, note: str | None = None) -> None:
+        """Progress of this extract: `advance` steps done (of `total` when known)."""
+        self._progress(self.source, advance, total, note)
 
     def record(
         self,
@@ -137,7 +196,7 @@ class Stored(AnswerStatus):
     sha256: str
     fetched_at: datetime
     meta: dict[str, Any]
-    store: RawStore = field(repr=False)
+    store: PayloadStore = field(repr=False)
 
     @property
     def body(self) -> bytes:
@@ -194,29 +253,79 @@ def provenance(response: Stored | RawResponse) -> dict[str, Any]:
     }
 
 
+Extract = Callable[[list[Partner], Settings, Extracted], None]
+
+
+def _no_overrides(base_url: str) -> dict[str, str]:
+    return {}
+
+
+def _no_preflight(settings: Settings, env: Mapping[str, str], offline: bool) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class SourceSpec:
-    """How the refresh flow runs one source.
+    """Everything the refresh needs to know about one source.
 
-    extract: a Prefect task (partners, settings, out: Extracted) -> None.
+    name: the source's name (fetch log, raw.responses, `reparse --source`, task
+        `extract-<name>`); its landing tables are `raw.<name>__<entity>`, their DDL in
+        sql/raw/<name>.sql, its staging models sql/staging/stg_<name>__<entity>.sql, their
+        checks and row-count bounds in expectations/staging.yml.
+    extract: (partners, settings, out: Extracted) -> None, a plain function; the flow runs
+        it as a Prefect task, and anything it raises fails this source only.
     parse: (Batch) -> Parsed, called once per partner (per_partner=True) or once for the
         whole dataset of the run.
     landing: raw table -> key column its rows are replaced by (None: replace the whole
         table when the batch is not empty, for whole-dataset sources).
     kinds: what the source's answers can be; every stored answer carries one of them.
-    offline: base URL of the replay server -> environment overrides for the demo.
+    config: the defaults of its settings, `{section: {key: value}}` (usually one section
+        named after the source: base URL, rate_per_second, caps). A user's
+        config/sources.toml `[sources.<section>]` and PARTNERDD_<SECTION>_<KEY> override
+        them; there are no other defaults.
+    offline: base URL of the replay server -> environment overrides for the demo; the
+        recorded answers it serves are in demo/snapshot/routes.d/<name>.json.
     preflight: raises connectors.config.ConfigError before any work when a required setting
         or secret is missing.
-    phase: sources of a lower phase are extracted and loaded first (entity resolution: 0);
-        later phases see the partners with the identifiers it found.
+    phase: sources of a lower phase are extracted and loaded first; later phases see the
+        partners with the identifiers that `identifies` tables of earlier phases found.
+    identifies: a landing table of (partner_id, scheme, value, status) rows: a partner's
+        missing identifier named by `scheme` (lei, cik) is taken from its rows with status
+        given or resolved.
+    raw_sql: the DDL of its landing tables, when not sql/raw/<name>.sql (a source kept
+        outside this repository).
     """
 
     name: str
-    extract: Any
+    extract: Extract
     parse: Callable[[Batch], Parsed]
     landing: Mapping[str, str | None]
     kinds: tuple[str, ...]
-    offline: Callable[[str], dict[str, str]]
-    preflight: Callable[[Settings, Mapping[str, str], bool], None] = lambda s, e, o: None
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    offline: Callable[[str], dict[str, str]] = _no_overrides
+    preflight: Callable[[Settings, Mapping[str, str], bool], None] = _no_preflight
     per_partner: bool = True
     phase: int = 1
+    identifies: str | None = None
+    raw_sql: Path | None = None
+
+
+def declared_sources() -> list[SourceSpec]:
+    """Every `SPEC` in a `connectors/<package>/source.py`, by phase, then name."""
+    import connectors
+
+    specs = []
+    for module in pkgutil.iter_modules(connectors.__path__):
+        if not module.ispkg:
+            continue
+        try:
+            found = importlib.import_module(f"connectors.{module.name}.source")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"connectors.{module.name}.source":
+                raise
+            continue  # a helper package (no source of its own)
+        spec = found.SPEC
+        if spec.name != module.name:
+            raise ValueError(f"connectors/{module.name}/source.py declares {spec.name!r}")
+        specs.append(spec)
+    return sorted(specs, key=lambda s: (s.phase, s.name))

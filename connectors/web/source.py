@@ -14,19 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from connectors.config import Settings
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, Stored, provenance
 from connectors.web.capabilities import Lexicon, load_taxonomy, map_capabilities
 from connectors.web.charset import BadEncoding, decode_body
 from connectors.web.extract import parse_page
 from connectors.web.fetcher import SafeFetcher
 from connectors.web.robots import RobotsCache
 from connectors.web.site import SiteCrawl, crawl_site
-from flows.progress import report
-from flows.registry import Partner
-from flows.sources.base import Batch, Extracted, Parsed, SourceSpec, Stored, provenance
 
 SOURCE = "web"
 PAGE = "page"
@@ -118,7 +113,6 @@ def _record(out: Extracted, partner_id: str, rows: list[dict[str, Any]], crawl: 
         )  # fmt: skip
 
 
-@task(name="extract-web", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     collection_id = uuid.uuid4().hex
     conf = settings.source(SOURCE)
@@ -131,7 +125,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             out.record(partner.partner_id, partner.website, "skipped", kind=PAGE, error=reason)
         else:
             todo.append(partner)
-    report(SOURCE, total=len(todo))
+    out.report(total=len(todo))
     robots = RobotsCache(float(conf["robots_max_age_seconds"]))
     taxonomy = load_taxonomy()
     # Partners are different hosts, so crawling a few at once keeps every host's rate limit.
@@ -145,7 +139,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             else:
                 rows = fetch_rows(partner.partner_id, collection_id, crawl)
                 _record(out, partner.partner_id, rows, crawl)
-            report(SOURCE, advance=1)
+            out.report(advance=1)
 
 
 def _page_rows(
@@ -230,10 +224,6 @@ def parse(batch: Batch) -> Parsed:
     return parsed
 
 
-def offline(base_url: str) -> dict[str, str]:
-    return {"PARTNERDD_WEB_OFFLINE": "1"}
-
-
 SPEC = SourceSpec(
     name=SOURCE,
     extract=extract,
@@ -246,5 +236,17 @@ SPEC = SourceSpec(
         "raw.web__capabilities": "partner_id",
     },
     kinds=(PAGE,),
-    offline=offline,
+    config={
+        SOURCE: {
+            "rate_per_second": 1.0,  # per host; partners are crawled `workers` at a time
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+            "max_pages": 8,  # per partner, home page included (robots.txt not counted)
+            "max_redirects": 5,
+            "max_response_bytes": 5242880,  # 5 MiB per page
+            "robots_max_age_seconds": 86400,  # RFC 9309 caps robots.txt caching at 24 h
+            "workers": 4,
+            "offline": False,  # the offline demo sets it: no site is bundled
+        }
+    },
+    offline=lambda base_url: {"PARTNERDD_WEB_OFFLINE": "1"},
 )

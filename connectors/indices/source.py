@@ -8,8 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from connectors.config import Settings
 from connectors.http import make_session
@@ -17,9 +15,7 @@ from connectors.indices.common import IndexFormatError, IndexParse
 from connectors.indices.cpi import parse_cpi
 from connectors.indices.heritage import ip_protection_rows, parse_heritage
 from connectors.indices.hofstede import parse_hofstede
-from flows.progress import report
-from flows.registry import Partner
-from flows.sources.base import Batch, Extracted, Parsed, SourceSpec
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec
 
 PARSERS: dict[str, Callable[[bytes, str, str], IndexParse]] = {
     "cpi": parse_cpi,
@@ -27,18 +23,16 @@ PARSERS: dict[str, Callable[[bytes, str, str], IndexParse]] = {
     "heritage": parse_heritage,
 }
 INDEX_SOURCES = tuple(PARSERS)  # each has its file URL in [sources.<name>] url
-# The demo bundles only public-domain, CC0 and CC-BY payloads. These publishers' files are
-# CC BY-ND (TI) or not openly licensed (Hofstede, Heritage), so offline runs skip them and
-# the coverage mart shows the gap; tests use them as fixtures.
+# A file listed in offline_skip is not fetched (e.g. the scale benchmark's offline runs); the
+# coverage mart shows the gap with this reason.
 UNBUNDLED_REASON = (
     "listed in [sources.indices] offline_skip (PARTNERDD_INDICES_OFFLINE_SKIP): not fetched"
 )
 
 
-@task(name="extract-indices", cache_policy=NO_CACHE)
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     unbundled = set(filter(None, settings.source("indices")["offline_skip"].split(",")))
-    report("indices", total=len(INDEX_SOURCES))
+    out.report(total=len(INDEX_SOURCES))
     for name in INDEX_SOURCES:
         url = settings.source_url(name)
         if name in unbundled:
@@ -57,7 +51,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
                 out.record(None, url, "failed", kind=name, error=error)
             finally:
                 session.close()
-        report("indices", advance=1)
+        out.report(advance=1)
 
 
 def _rows(result: IndexParse) -> tuple[list[dict[str, Any]], ...]:
@@ -136,6 +130,28 @@ SPEC = SourceSpec(
     # a file that failed this run keeps its previous rows: replace per publisher file
     landing={"raw.indices__values": "source", "raw.indices__issues": "source"},
     kinds=tuple(INDEX_SOURCES),
+    config={
+        # TI's results-and-trends workbook (XLSX; parse_cpi reads XLSX and the CSV copy)
+        "cpi": {
+            "url": "https://images.transparencycdn.org/images/CPI2024-Results-and-trends.xlsx",
+            "rate_per_second": 1.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+        },
+        # geerthofstede.com "dimension data matrix", standard version (CSV, ';')
+        "hofstede": {
+            "url": "https://geerthofstede.com/wp-content/uploads/2016/08/6-dimensions-for-website-2015-08-16.csv",
+            "rate_per_second": 1.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+        },
+        # Heritage's yearly data file (XLS, Excel 97); parse_heritage reads XLS/XLSX/CSV
+        "heritage": {
+            "url": "https://www.heritage.org/index/excel/2019/index2019_data.xls",
+            "rate_per_second": 1.0,
+            "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+        },
+        # comma-separated index files not to fetch (PARTNERDD_INDICES_OFFLINE_SKIP)
+        "indices": {"offline_skip": ""},
+    },
     offline=offline,
     per_partner=False,
 )
