@@ -250,8 +250,10 @@ def _cmd_shortlist(args: argparse.Namespace) -> int:
         with duckdb.connect() as scratch:
             scratch.from_df(frame).write_parquet(args.out)
     else:
+        from flows.analyst_sql import csv_cell
+
         text = (
-            frame.to_csv(index=False)
+            frame.map(csv_cell).to_csv(index=False)
             if args.format == "csv"
             else frame.to_json(orient="records", indent=2, force_ascii=False) + "\n"
         )
@@ -271,37 +273,56 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
 
 
+@contextmanager
+def _output(path: str | None) -> Iterator[Any]:
+    if not path:
+        yield sys.stdout
+        return
+    with Path(path).open("w", encoding="utf-8", newline="") as out:
+        yield out
+    err.print(Text(f"wrote {path}"))
+
+
 def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from flows.report import render_value
+    from flows.analyst_sql import connect_analyst, run_script, write_csv
 
-    with _connect(args) as con:
+    if args.out and args.format != "csv":
+        err.print("--out writes CSV: add --format csv")
+        return 2
+    with connect_analyst(database_path(args.db)) as con, _output(args.out) as out:
+        shown = 0
         try:
-            cursor = con.execute(args.query)
+            for result in run_script(con, args.query, args.limit):
+                if not result.columns:
+                    continue
+                if args.format == "csv":
+                    if shown:
+                        out.write("\n")  # a blank line between result sets
+                    write_csv(out, result.columns, result.rows)
+                else:
+                    _print_result(result, several=";" in args.query.strip().rstrip(";"))
+                if result.more:
+                    err.print(Text(f"(first {args.limit} rows of {result.sql!r}; use --limit)"))
+                shown += 1
         except duckdb.Error as exc:
             err.print(Text(f"SQL error: {exc}"))
             return 1
-        if cursor.description is None:
-            return 0
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchmany(args.limit + 1)
-    if args.format == "csv":
-        import csv
+    return 0
 
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows[: args.limit])
-        return 0
-    table = Table(*columns)
-    for row in rows[: args.limit]:
+
+def _print_result(result: Any, several: bool) -> None:
+    from flows.report import render_value
+
+    if several:
+        console.print(Text(result.sql, style="bold"))
+    table = Table(*result.columns)
+    for row in result.rows:
         table.add_row(
             *(render_value(v) if not isinstance(v, float) else Text(_number(v)) for v in row)
         )
     console.print(table)
-    if len(rows) > args.limit:
-        err.print(f"(first {args.limit} rows shown; use --limit)")
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -353,11 +374,21 @@ def build_parser() -> argparse.ArgumentParser:
     shortlist.add_argument("--out", help="write to FILE (required for parquet)")
     shortlist.set_defaults(handler=_cmd_shortlist)
 
-    sql = sub.add_parser("sql", help="run read-only SQL against the published database")
+    sql = sub.add_parser(
+        "sql",
+        help="run read-only SQL against the published database (no file access; "
+        "every result of a ';'-separated script is shown)",
+    )
     sql.add_argument("query")
     sql.add_argument("--db", help=db_help)
-    sql.add_argument("--limit", type=int, default=100)
-    sql.add_argument("--format", choices=("table", "csv"), default="table")
+    sql.add_argument("--limit", type=int, default=100, help="rows shown per statement")
+    sql.add_argument(
+        "--format",
+        choices=("table", "csv"),
+        default="table",
+        help="csv: cells a spreadsheet would run as a formula get a leading '",
+    )
+    sql.add_argument("--out", help="write to FILE instead of standard output")
     sql.set_defaults(handler=_cmd_sql)
     return parser
 
