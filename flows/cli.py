@@ -83,9 +83,9 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     with _progress_display():
         if args.offline:
             with offline_sources() as overrides:
-                summary = refresh(str(partners), db, overrides, args.reports)
+                summary = refresh(str(partners), db, overrides, args.reports, args.wait)
         else:
-            summary = refresh(str(partners), db, None, args.reports)
+            summary = refresh(str(partners), db, None, args.reports, args.wait)
     _print_summary(summary)
     return EXIT_CODES.get(summary["status"], 1)
 
@@ -345,6 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--db", help=db_help)
     refresh.add_argument("--reports", help="Data Docs directory (default reports/data_docs)")
     refresh.add_argument("--verbose", action="store_true", help="show Prefect's log lines")
+    refresh.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="when another refresh of this database is running, wait up to SECONDS for it "
+        "(default 0: refuse at once, naming the running refresh)",
+    )
     refresh.set_defaults(handler=_cmd_refresh)
 
     reparse = sub.add_parser(

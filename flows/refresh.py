@@ -37,6 +37,7 @@ from flows.db import (
 from flows.home import load_home
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
+from flows.retries import with_retries
 from flows.sources import SOURCES
 from flows.sources.base import Extracted, SourceSpec
 from flows.sources.resolution import resolved_partners
@@ -123,7 +124,9 @@ def _extract_phase(
 ) -> dict[str, landing.LandingResult]:
     """Extract the phase's sources side by side; land each as soon as its extract ends."""
     futures = {
-        spec.name: spec.extract.submit(partners, settings, Extracted(spec.name, store))
+        spec.name: with_retries(spec.extract).submit(
+            partners, settings, Extracted(spec.name, store)
+        )
         for spec in specs
     }
     results = {}
@@ -223,8 +226,10 @@ def refresh(
     db: str | None = None,
     overrides: dict[str, str] | None = None,
     reports_dir: str | None = None,
+    writer_wait: float = 0,
 ) -> dict[str, Any]:
-    """Refresh every source for the partners in `partners_file` and publish the database."""
+    """Refresh every source for the partners in `partners_file` and publish the database.
+    `writer_wait`: seconds to wait for another refresh of the same database (0: refuse)."""
     logger = get_run_logger()
     env = {**os.environ, **(overrides or {})}
     settings = load_settings(env)
@@ -248,7 +253,7 @@ def refresh(
     clock = time.perf_counter()
     validator = Validator(docs)
     timings = {"validator_start": time.perf_counter() - clock}
-    with writer_lock(db_path) as store_root:
+    with writer_lock(db_path, wait=writer_wait, run_id=run_id, notify=logger.warning) as store_root:
         note_server_processes(store_root)
         store = RawStore(store_root)
         con = open_work(store_root, env)
