@@ -1,4 +1,4 @@
-"""partnerdd command line: refresh, reparse, profile, sql.
+"""partnerdd command line: refresh, serve, reparse, profile, shortlist, sql.
 
 Exit codes of refresh and reparse: 0 ok, 3 partial (a source or table failed, the rest was
 published), 1 failed (nothing published), 2 usage or configuration error.
@@ -101,6 +101,29 @@ def _cmd_reparse(args: argparse.Namespace) -> int:
         return 2
     _print_summary(summary)
     return EXIT_CODES.get(summary["status"], 1)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
+    from dataclasses import replace
+
+    from flows.offline import DEMO_PARTNERS
+    from flows.operations import load_operations
+    from flows.serve import FLOW_NAME, serve
+
+    ops = load_operations()
+    if args.offline:
+        ops = replace(ops, schedule=replace(ops.schedule, partners=DEMO_PARTNERS, offline=True))
+    s = ops.schedule
+    err.print(
+        Text(
+            f"serving {FLOW_NAME}/{s.deployment}: cron '{s.cron}' in {s.timezone}, "
+            f"registry {s.partners}, database {s.database}"
+            + (" (offline: recorded payloads)" if s.offline else "")
+        )
+    )
+    serve(ops)
+    return 0
 
 
 def _print_summary(summary: dict[str, Any], shown: int = 12) -> None:
@@ -354,6 +377,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(default 0: refuse at once, naming the running refresh)",
     )
     refresh.set_defaults(handler=_cmd_refresh)
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the refresh as a Prefect deployment on its nightly schedule "
+        "(config/operations.toml; needs PREFECT_API_URL)",
+    )
+    serve.add_argument(
+        "--offline",
+        action="store_true",
+        help="the offline demo: the bundled registry and recorded payloads",
+    )
+    serve.set_defaults(handler=_cmd_serve)
 
     reparse = sub.add_parser(
         "reparse", help="rebuild tables from the stored payloads (no network request)"
