@@ -20,7 +20,13 @@ from rich.table import Table
 from rich.text import Text
 
 from connectors.config import CONFIG_ENV, ConfigError
-from flows.db import DatabaseMissing, WriterBusy, connect_readonly, database_path
+from flows.db import (
+    DatabaseMissing,
+    WriterBusy,
+    connect_readonly,
+    database_path,
+    refuse_if_busy,
+)
 from flows.registry import RegistryFileError
 
 console = Console()
@@ -80,6 +86,8 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
         err.print(f"partner registry {partners} does not exist")
         return 2
     db = str(database_path(args.db))
+    if args.wait <= 0:
+        refuse_if_busy(Path(db))
     with _progress_display():
         if args.offline:
             with offline_sources() as overrides:

@@ -113,6 +113,17 @@ def writer_lock(
         handle.close()
 
 
+def refuse_if_busy(db_path: Path) -> None:
+    """Raise WriterBusy now if a refresh holds the writer lock: a refresh that will not
+    wait is refused before it starts anything (writer_lock checks again when it takes it)."""
+    lock = store_path(db_path) / "writer.lock"
+    if not lock.exists():
+        return
+    with lock.open("a+") as handle:
+        _acquire(handle, db_path, 0, None)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _holder(handle: IO[str]) -> str:
     handle.seek(0)
     return handle.read().strip() or "another process"

@@ -13,7 +13,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.db import WriterBusy, apply_schema, publish, snapshot_dir, store_path, writer_lock
+from flows.db import (
+    WriterBusy,
+    apply_schema,
+    publish,
+    refuse_if_busy,
+    snapshot_dir,
+    store_path,
+    writer_lock,
+)
 
 HOLDER = """
 import sys, time
@@ -37,8 +45,11 @@ def _hold(db: Path) -> subprocess.Popen[str]:
 
 def test_refused_at_once_naming_the_holder_and_since_when(tmp_path: Path) -> None:
     db = tmp_path / "busy.duckdb"
+    refuse_if_busy(db)  # no refresh ever ran
     holder = _hold(db)
     try:
+        with pytest.raises(WriterBusy, match=f"pid {holder.pid} \\(run holder-run\\)"):
+            refuse_if_busy(db)  # what `partnerdd refresh` checks before it starts anything
         with pytest.raises(WriterBusy) as refused:
             with writer_lock(db):
                 pass
@@ -51,6 +62,9 @@ def test_refused_at_once_naming_the_holder_and_since_when(tmp_path: Path) -> Non
     finally:
         holder.kill()
         holder.wait()
+    refuse_if_busy(db)  # the killed holder left nothing stuck
+    with writer_lock(db):
+        pass
 
 
 def test_a_waiting_writer_gets_the_lock_when_a_killed_holder_dies(tmp_path: Path) -> None:
