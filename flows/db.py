@@ -4,10 +4,12 @@
   analysts read: staging, marts, quarantine, ops and the raw answers' metadata, no payload
   bodies. A refresh never writes it in place: it builds a new file from the analytic tables
   and `os.replace`s it, so readers are never blocked and a killed refresh leaves it untouched.
+  The file replaced stays as `<name>.snapshots/<run_id>.duckdb`, the newest N of them.
 - The *store* next to it (`<name>.store/`) is the writer's: the raw store of payloads and
   journals (flows/store.py) and `work.duckdb`, the writer database that keeps landing rows,
   staging, marts and what each was built from between runs. Only one refresh at a time
-  writes it (`writer_lock`: an OS lock, released when its process dies, even by SIGKILL).
+  writes it (`writer_lock`: an OS lock, released when its process dies, even by SIGKILL;
+  a second refresh waits for it or is refused, naming the holder).
 """
 
 from __future__ import annotations

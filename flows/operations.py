@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.config import ConfigError, _overlay, config_file
 
@@ -55,13 +54,6 @@ def load_operations(env: Mapping[str, str] | None = None, base: Path | None = No
     raw = tomllib.loads(config_file(CONFIG_NAME, env).read_text(encoding="utf-8"))
     base = Path.cwd() if base is None else base
     sched = _section(raw, "schedule", env)
-    try:
-        ZoneInfo(str(sched["timezone"]))
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"[schedule] timezone {sched['timezone']!r} is not an IANA time zone "
-            "(e.g. 'Europe/Berlin', 'UTC')"
-        ) from exc
     schedule = Schedule(
         deployment=str(sched["deployment"]),
         cron=str(sched["cron"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect import flow, get_run_logger
 
@@ -79,6 +80,13 @@ def serve(ops: Operations) -> None:
     from prefect.schedules import Cron
 
     schedule = ops.schedule
+    try:
+        ZoneInfo(schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"[schedule] timezone {schedule.timezone!r} is not an IANA time zone "
+            "(e.g. 'Europe/Berlin', 'UTC')"
+        ) from exc
     if not schedule.partners.is_file():
         raise ConfigError(
             f"the scheduled registry {schedule.partners} does not exist "

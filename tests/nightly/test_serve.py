@@ -192,3 +192,24 @@ def test_prefect_yaml_matches_the_configured_schedule() -> None:
         schedule.offline,
         schedule.wait_seconds,
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({}, "partnerdd serve needs a Prefect server"),
+        ({"PARTNERDD_SCHEDULE_TIMEZONE": "Berlin"}, "is not an IANA time zone"),
+    ],
+)
+def test_serve_refuses_a_missing_server_or_time_zone(
+    tmp_path: Path, extra: dict[str, str], message: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "serve", "--offline"],
+        env=_env(tmp_path / "home", **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert message in " ".join(done.stderr.split())
