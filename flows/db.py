@@ -146,7 +146,7 @@ def _acquire(
                 waited = f"waited {wait:g} s; " if wait else ""
                 raise WriterBusy(
                     f"{db_path} is being refreshed by {holder}; {waited}try again when it "
-                    "has finished, or wait for it with --wait SECONDS"
+                    "has finished, or wait for it: `partnerdd refresh --wait SECONDS`"
                 ) from exc
             if notify is not None and holder != noted:
                 notify(f"waiting up to {wait:g} s for {holder} to finish refreshing {db_path}")
