@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import subprocess
+import warnings
 from pathlib import Path
 
 import duckdb
@@ -127,3 +131,42 @@ def test_csv_export_neutralises_spreadsheet_formulas(
     assert by_note["plain"][1] == "7"
     assert [r[1] for r in rows[1:]].count("-1") == 1  # numbers stay numbers
     assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for r in rows for cell in r)
+
+
+def _cells_in_a_spreadsheet(path: Path, tmp: Path) -> list[tuple[object, str]]:
+    """Every cell as (value, type) after a real spreadsheet (Gnumeric) opened the CSV;
+    type 'f' is a formula."""
+    ssconvert = shutil.which("ssconvert")
+    if ssconvert is None:
+        message = (
+            "Gnumeric's ssconvert is not installed (apt-get install -y gnumeric; .ci/run does)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    import openpyxl
+
+    book = tmp / f"{path.stem}.xlsx"
+    subprocess.run([ssconvert, str(path), str(book)], check=True, capture_output=True, timeout=120)
+    with warnings.catch_warnings():  # "Workbook contains no default style"
+        warnings.simplefilter("ignore", UserWarning)
+        sheet = openpyxl.load_workbook(book).active
+    assert sheet is not None
+    return [(cell.value, cell.data_type) for row in sheet.iter_rows() for cell in row]
+
+
+def test_hyperlink_formula_is_inert_in_a_spreadsheet(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = "select note from marts.notes where note like '=HYPERLINK%'"
+    plain = tmp_path / "plain.csv"  # what a CSV export without neutralising would hold
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(query).fetchall()
+    with plain.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows([("note",), *rows])
+    assert ('=HYPERLINK("http://x")', "f") in _cells_in_a_spreadsheet(plain, tmp_path)
+
+    exported = tmp_path / "exported.csv"
+    assert _sql(published, query, "--format", "csv", "--out", str(exported)) == 0
+    cells = _cells_in_a_spreadsheet(exported, tmp_path)
+    assert cells == [("note", "s"), ('=HYPERLINK("http://x")', "s")]  # text, not a formula
