@@ -1,4 +1,4 @@
-"""partnerdd command line: refresh, reparse, profile, sql.
+"""partnerdd command line: refresh, serve, reparse, profile, shortlist, sql.
 
 Exit codes of refresh and reparse: 0 ok, 3 partial (a source or table failed, the rest was
 published), 1 failed (nothing published), 2 usage or configuration error.
@@ -21,7 +21,13 @@ from rich.table import Table
 from rich.text import Text
 
 from connectors.config import CONFIG_ENV, ConfigError
-from flows.db import DatabaseMissing, WriterBusy, connect_readonly, database_path
+from flows.db import (
+    DatabaseMissing,
+    WriterBusy,
+    connect_readonly,
+    database_path,
+    refuse_if_busy,
+)
 from flows.registry import RegistryFileError
 
 console = Console()
@@ -81,12 +87,18 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
         err.print(f"partner registry {partners} does not exist")
         return 2
     db = str(database_path(args.db))
+    if args.wait <= 0:
+        refuse_if_busy(Path(db))
     with _progress_display():
         if args.offline:
             with offline_sources() as overrides:
-                summary = refresh(str(partners), db, overrides, args.reports, args.full)
+                summary = refresh(
+                    str(partners), db, overrides, args.reports, args.full, writer_wait=args.wait
+                )
         else:
-            summary = refresh(str(partners), db, None, args.reports, args.full)
+            summary = refresh(
+                str(partners), db, None, args.reports, args.full, writer_wait=args.wait
+            )
     _print_summary(summary)
     return EXIT_CODES.get(summary["status"], 1)
 
@@ -102,6 +114,29 @@ def _cmd_reparse(args: argparse.Namespace) -> int:
         return 2
     _print_summary(summary)
     return EXIT_CODES.get(summary["status"], 1)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
+    from dataclasses import replace
+
+    from flows.offline import DEMO_PARTNERS
+    from flows.operations import load_operations
+    from flows.serve import FLOW_NAME, serve
+
+    ops = load_operations()
+    if args.offline:
+        ops = replace(ops, schedule=replace(ops.schedule, partners=DEMO_PARTNERS, offline=True))
+    s = ops.schedule
+    err.print(
+        Text(
+            f"serving {FLOW_NAME}/{s.deployment}: cron '{s.cron}' in {s.timezone}, "
+            f"registry {s.partners}, database {s.database}"
+            + (" (offline: recorded payloads)" if s.offline else "")
+        )
+    )
+    serve(ops)
+    return 0
 
 
 def _print_summary(summary: dict[str, Any], shown: int = 12) -> None:
@@ -310,8 +345,10 @@ def _cmd_shortlist(args: argparse.Namespace) -> int:
         with duckdb.connect() as scratch:
             scratch.from_df(frame).write_parquet(args.out)
     else:
+        from flows.analyst_sql import csv_cell
+
         text = (
-            frame.to_csv(index=False)
+            frame.map(csv_cell).to_csv(index=False)
             if args.format == "csv"
             else frame.to_json(orient="records", indent=2, force_ascii=False) + "\n"
         )
@@ -331,37 +368,56 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
 
 
+@contextmanager
+def _output(path: str | None) -> Iterator[Any]:
+    if not path:
+        yield sys.stdout
+        return
+    with Path(path).open("w", encoding="utf-8", newline="") as out:
+        yield out
+    err.print(Text(f"wrote {path}"))
+
+
 def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from flows.report import render_value
+    from flows.analyst_sql import connect_analyst, run_script, write_csv
 
-    with _connect(args) as con:
+    if args.out and args.format != "csv":
+        err.print("--out writes CSV: add --format csv")
+        return 2
+    with connect_analyst(database_path(args.db)) as con, _output(args.out) as out:
+        shown = 0
         try:
-            cursor = con.execute(args.query)
+            for result in run_script(con, args.query, args.limit):
+                if not result.columns:
+                    continue
+                if args.format == "csv":
+                    if shown:
+                        out.write("\n")  # a blank line between result sets
+                    write_csv(out, result.columns, result.rows)
+                else:
+                    _print_result(result, several=";" in args.query.strip().rstrip(";"))
+                if result.more:
+                    err.print(Text(f"(first {args.limit} rows of {result.sql!r}; use --limit)"))
+                shown += 1
         except duckdb.Error as exc:
             err.print(Text(f"SQL error: {exc}"))
             return 1
-        if cursor.description is None:
-            return 0
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchmany(args.limit + 1)
-    if args.format == "csv":
-        import csv
+    return 0
 
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows[: args.limit])
-        return 0
-    table = Table(*columns)
-    for row in rows[: args.limit]:
+
+def _print_result(result: Any, several: bool) -> None:
+    from flows.report import render_value
+
+    if several:
+        console.print(Text(result.sql, style="bold"))
+    table = Table(*result.columns)
+    for row in result.rows:
         table.add_row(
             *(render_value(v) if not isinstance(v, float) else Text(_number(v)) for v in row)
         )
     console.print(table)
-    if len(rows) > args.limit:
-        err.print(f"(first {args.limit} rows shown; use --limit)")
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -389,7 +445,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fetch everything again: no conditional requests, no reuse of fresh answers",
     )
+    refresh.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="when another refresh of this database is running, wait up to SECONDS for it "
+        "(default 0: refuse at once, naming the running refresh)",
+    )
     refresh.set_defaults(handler=_cmd_refresh)
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the refresh as a Prefect deployment on its nightly schedule "
+        "(config/operations.toml; needs PREFECT_API_URL)",
+    )
+    serve.add_argument(
+        "--offline",
+        action="store_true",
+        help="the offline demo: the bundled registry and recorded payloads",
+    )
+    serve.set_defaults(handler=_cmd_serve)
 
     reparse = sub.add_parser(
         "reparse", help="rebuild tables from the stored payloads (no network request)"
@@ -434,11 +510,21 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--format", choices=("table", "json"), default="table")
     history.set_defaults(handler=_cmd_history)
 
-    sql = sub.add_parser("sql", help="run read-only SQL against the published database")
+    sql = sub.add_parser(
+        "sql",
+        help="run read-only SQL against the published database (no file access; "
+        "every result of a ';'-separated script is shown)",
+    )
     sql.add_argument("query")
     sql.add_argument("--db", help=db_help)
-    sql.add_argument("--limit", type=int, default=100)
-    sql.add_argument("--format", choices=("table", "csv"), default="table")
+    sql.add_argument("--limit", type=int, default=100, help="rows shown per statement")
+    sql.add_argument(
+        "--format",
+        choices=("table", "csv"),
+        default="table",
+        help="csv: cells a spreadsheet would run as a formula get a leading '",
+    )
+    sql.add_argument("--out", help="write to FILE instead of standard output")
     sql.set_defaults(handler=_cmd_sql)
     return parser
 

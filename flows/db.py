@@ -4,26 +4,32 @@
   analysts read: staging, marts, quarantine, ops and the raw answers' metadata, no payload
   bodies. A refresh never writes it in place: it builds a new file from the analytic tables
   and `os.replace`s it, so readers are never blocked and a killed refresh leaves it untouched.
+  The file replaced stays as `<name>.snapshots/<run_id>.duckdb`, the newest N of them.
 - The *store* next to it (`<name>.store/`) is the writer's: the raw store of payloads and
   journals (flows/store.py) and `work.duckdb`, the writer database that keeps landing rows,
   staging, marts and what each was built from between runs. Only one refresh at a time
-  writes it (`writer_lock`: an OS lock, released when its process dies, even by SIGKILL).
+  writes it (`writer_lock`: an OS lock, released when its process dies, even by SIGKILL;
+  a second refresh waits for it or is refused, naming the holder).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import signal
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 
 from connectors.config import resource_dir, work_dir
 from connectors.source import declared_sources
+from flows.operations import load_operations
 
 DEFAULT_DB = work_dir() / "data" / "partnerdd.duckdb"
 SQL_DIR = resource_dir("sql")
@@ -32,6 +38,7 @@ PUBLISHED_RAW = ("raw.partners", "raw.responses")
 # DuckDB's own buffer pool: without a cap it may use 80 % of the machine.
 DEFAULT_MEMORY_LIMIT = "256MB"
 PREFECT_SERVER = b"prefect.server.api.server"
+LOCK_POLL_SECONDS = 0.5
 
 
 class DatabaseMissing(FileNotFoundError):
@@ -82,24 +89,26 @@ def _configure(con: duckdb.DuckDBPyConnection, store: Path, env: Mapping[str, st
 
 
 @contextmanager
-def writer_lock(db_path: Path) -> Iterator[Path]:
-    """Hold the store's writer lock for the block; refuse at once when another process
-    holds it (the lock dies with its process, so a killed refresh cannot leave it stuck)."""
+def writer_lock(
+    db_path: Path,
+    *,
+    wait: float = 0,
+    run_id: str | None = None,
+    notify: Callable[[str], Any] | None = None,
+) -> Iterator[Path]:
+    """Hold the store's writer lock for the block. When another process holds it: refuse
+    at once (`wait` 0), else poll until it is free, refusing after `wait` seconds and
+    telling `notify` whom it waits for. The lock dies with its process, so a killed
+    refresh cannot leave it stuck."""
     store = store_path(db_path)
     store.mkdir(parents=True, exist_ok=True)
     handle = (store / "writer.lock").open("a+")
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise WriterBusy(
-                f"{db_path} is being refreshed by {holder}; try again when it has finished"
-            ) from exc
+        _acquire(handle, db_path, wait, notify)
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}")
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        handle.write(f"pid {os.getpid()}{f' (run {run_id})' if run_id else ''} since {since}")
         handle.flush()
         _clean_debris(db_path, store)
         try:
@@ -108,6 +117,45 @@ def writer_lock(db_path: Path) -> Iterator[Path]:
             (store / "server.pids").unlink(missing_ok=True)
     finally:
         handle.close()
+
+
+def refuse_if_busy(db_path: Path) -> None:
+    """Raise WriterBusy now if a refresh holds the writer lock: a refresh that will not
+    wait is refused before it starts anything (writer_lock checks again when it takes it)."""
+    lock = store_path(db_path) / "writer.lock"
+    if not lock.exists():
+        return
+    with lock.open("a+") as handle:
+        _acquire(handle, db_path, 0, None)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder(handle: IO[str]) -> str:
+    handle.seek(0)
+    return handle.read().strip() or "another process"
+
+
+def _acquire(
+    handle: IO[str], db_path: Path, wait: float, notify: Callable[[str], Any] | None
+) -> None:
+    deadline = time.monotonic() + wait
+    noted = ""
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError as exc:
+            holder = _holder(handle)
+            if time.monotonic() >= deadline:
+                waited = f"waited {wait:g} s; " if wait else ""
+                raise WriterBusy(
+                    f"{db_path} is being refreshed by {holder}; {waited}try again when it "
+                    "has finished, or wait for it: `partnerdd refresh --wait SECONDS`"
+                ) from exc
+            if notify is not None and holder != noted:
+                notify(f"waiting up to {wait:g} s for {holder} to finish refreshing {db_path}")
+                noted = holder
+        time.sleep(min(LOCK_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
 def _cmdline(pid: int) -> bytes:
@@ -182,12 +230,17 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 
 def publish(
-    con: duckdb.DuckDBPyConnection, db_path: Path, views: Mapping[str, str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    db_path: Path,
+    views: Mapping[str, str] | None = None,
+    keep: int | None = None,
 ) -> None:
     """Copy the analytic tables of the writer database into a new file and swap it in.
 
     Costs in proportion to the analytic tables; payload bodies never leave the store.
     `views`: qualified name -> SQL, created in the published file (e.g. source status).
+    The file replaced is kept as a snapshot, the newest `keep` of them (default: config
+    [snapshots] keep).
     """
     db_path.parent.mkdir(parents=True, exist_ok=True)
     work = db_path.with_name(f".{db_path.name}.publishing-{os.getpid()}")
@@ -211,10 +264,56 @@ def publish(
             for name, sql in (views or {}).items():
                 pub.execute(f"create or replace view {name} as {sql}")
             pub.execute("checkpoint")
+        keep = load_operations().keep_snapshots if keep is None else keep
+        if keep and db_path.exists():
+            _snapshot(db_path)
         os.replace(work, db_path)
+        _prune_snapshots(db_path, keep)
     finally:
         work.unlink(missing_ok=True)
         work.with_name(work.name + ".wal").unlink(missing_ok=True)
+
+
+def snapshot_dir(db_path: Path) -> Path:
+    return db_path.with_name(f"{db_path.stem}.snapshots")
+
+
+def _published_run(db_path: Path) -> str:
+    """The run that wrote a published file (its latest finished run), else its mtime."""
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            row = con.execute(
+                "select run_id from ops.runs where finished_at is not null "
+                "order by finished_at desc limit 1"
+            ).fetchone()
+        if row:
+            return str(row[0])
+    except duckdb.Error:
+        pass
+    stamp = datetime.fromtimestamp(db_path.stat().st_mtime, UTC)
+    return stamp.strftime("%Y%m%dT%H%M%S") + "-published"
+
+
+def _snapshot(db_path: Path) -> None:
+    """A second name for the published file before it is replaced: a hard link, so the
+    published path never goes missing and nothing is copied."""
+    folder = snapshot_dir(db_path)
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{_published_run(db_path)}.duckdb"
+    target.unlink(missing_ok=True)
+    try:
+        os.link(db_path, target)
+    except OSError:  # a file system without hard links
+        shutil.copy2(db_path, target)
+
+
+def _prune_snapshots(db_path: Path, keep: int) -> None:
+    """Keep the newest `keep` snapshots (run ids start with their UTC start time)."""
+    folder = snapshot_dir(db_path)
+    if not folder.is_dir():
+        return
+    for old in sorted(folder.glob("*.duckdb"), reverse=True)[keep:]:
+        old.unlink()
 
 
 def _macros() -> str:

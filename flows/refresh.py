@@ -40,6 +40,7 @@ from flows.db import (
 from flows.home import load_home
 from flows.progress import report
 from flows.registry import Partner, RegistryIssue, read_registry
+from flows.retries import with_retries
 from flows.revalidate import StoredAnswers
 from flows.store import RawStore
 
@@ -138,9 +139,9 @@ def identified_partners(
 
 
 def _extract_task(spec: SourceSpec) -> Any:
-    """The source's extract as a Prefect task of its own (no retries: HTTP retries live in
-    the session; no cache: every run fetches)."""
-    return task(name=f"extract-{spec.name}", cache_policy=NO_CACHE)(spec.extract)
+    """The source's extract as a Prefect task of its own: retried as a whole only when it
+    crashed (flows/retries.py; HTTP retries live in the session); no cache."""
+    return with_retries(task(name=f"extract-{spec.name}", cache_policy=NO_CACHE)(spec.extract))
 
 
 def _extract_phase(
@@ -258,11 +259,13 @@ def refresh(
     overrides: dict[str, str] | None = None,
     reports_dir: str | None = None,
     full: bool = False,
+    writer_wait: float = 0,
 ) -> dict[str, Any]:
     """Refresh every source for the partners in `partners_file` and publish the database.
 
     Answers already stored are revalidated or, while younger than their source's max age,
-    reused (flows/revalidate.py); `full` fetches everything again."""
+    reused (flows/revalidate.py); `full` fetches everything again. `writer_wait`: seconds to
+    wait for another refresh of the same database (0: refuse)."""
     logger = get_run_logger()
     env = {**os.environ, **(overrides or {})}
     settings = load_settings(env)
@@ -287,7 +290,7 @@ def refresh(
     clock = time.perf_counter()
     validator = Validator(docs)
     timings = {"validator_start": time.perf_counter() - clock}
-    with writer_lock(db_path) as store_root:
+    with writer_lock(db_path, wait=writer_wait, run_id=run_id, notify=logger.warning) as store_root:
         note_server_processes(store_root)
         store = RawStore(store_root)
         con = open_work(store_root, env)
