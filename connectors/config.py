@@ -58,7 +58,11 @@ def _coerce(value: str, like: Any) -> Any:
     return value
 
 
-def _overlay(section: str | None, values: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+def env_overlay(
+    section: str | None, values: dict[str, Any], env: Mapping[str, str]
+) -> dict[str, Any]:
+    """`values` with each key overridden by PARTNERDD_[<SECTION>_]<KEY> when set, coerced to
+    the default's type (a value that does not parse is a ConfigError naming the variable)."""
     out = dict(values)
     for key, default in values.items():
         name = ENV_PREFIX + (f"{section}_" if section else "") + key
@@ -136,6 +140,6 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         for name, values in raw.get("sources", {}).items():
             sources.setdefault(name, {}).update(values)
     return Settings(
-        http=_overlay(None, http, env),
-        sources={name: _overlay(name, values, env) for name, values in sources.items()},
+        http=env_overlay(None, http, env),
+        sources={name: env_overlay(name, values, env) for name, values in sources.items()},
     )

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import requests
 
-from connectors.config import config_file
+from connectors.config import config_file, env_overlay
 from flows.history import VALIDITY, VOLATILE
 
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -183,12 +183,10 @@ def _plain(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def load_rules(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     rules = tomllib.loads(config_file("changes.toml", env).read_text(encoding="utf-8"))
-    notify = rules.setdefault("notify", {})
-    for key in ("webhook_url", "command"):
-        value = env.get(f"PARTNERDD_NOTIFY_{key.upper()}", "")
-        if value:
-            notify[key] = value
-    return rules
+    return {
+        section: env_overlay(section, values, env) if isinstance(values, dict) else values
+        for section, values in rules.items()
+    }
 
 
 def alerts(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.config import ConfigError, _overlay, config_file
+from connectors.config import ConfigError, config_file, env_overlay
 
 CONFIG_NAME = "operations.toml"
 
@@ -44,7 +44,7 @@ class Operations:
 def _section(raw: dict[str, Any], name: str, env: Mapping[str, str]) -> dict[str, Any]:
     if name not in raw:
         raise ConfigError(f"no [{name}] section in config/{CONFIG_NAME}")
-    return _overlay(name, raw[name], env)
+    return env_overlay(name, raw[name], env)
 
 
 def load_operations(env: Mapping[str, str] | None = None, base: Path | None = None) -> Operations:
