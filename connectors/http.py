@@ -77,6 +77,35 @@ class RawResponse(AnswerStatus):
     def __post_init__(self) -> None:
         object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
 
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
+
+class ReusedResponse(RawResponse):
+    """A stored answer handed back again (no request, or after a 304): its body is read from
+    the store only if the caller reads it, so reusing a large answer costs no decompression
+    when only its identity is recorded."""
+
+    def __init__(
+        self, cached: CachedAnswer, source: str, reused: str, at: datetime, cache: AnswerCache
+    ) -> None:
+        values = {
+            "source": source, "url": cached.url, "status": cached.status,
+            "headers": cached.headers, "fetched_at": at, "reused": reused,
+            "sha256": cached.sha256, "_size": cached.size, "_cache": cache,
+        }  # fmt: skip
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def body(self) -> bytes:
+        return self._cache.body(self.sha256)  # type: ignore[attr-defined]
+
+    @property
+    def size(self) -> int:
+        return int(self._size)  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True)
 class CachedAnswer:
@@ -86,6 +115,7 @@ class CachedAnswer:
     url: str
     status: int
     sha256: str
+    size: int
     headers: dict[str, str]
     fetched_at: datetime
 
@@ -246,15 +276,7 @@ class PoliteSession(requests.Session):
 
     def _reuse(self, cached: CachedAnswer, how: str, at: datetime) -> RawResponse:
         assert self.answers is not None
-        return RawResponse(
-            source=self.source,
-            url=cached.url,
-            status=cached.status,
-            headers=cached.headers,
-            body=self.answers.body(cached.sha256),
-            fetched_at=at,
-            reused=how,
-        )
+        return ReusedResponse(cached, self.source, how, at, self.answers)
 
 
 def _conditions(cached: CachedAnswer | None) -> dict[str, str]:

@@ -56,10 +56,11 @@ class PayloadStore(Protocol):
         url: str,
         status: int,
         headers: Mapping[str, str],
-        body: bytes,
+        body: bytes | Callable[[], bytes],
         sha256: str,
         fetched_at: datetime,
         meta: Mapping[str, Any] | None = None,
+        size: int | None = None,
     ) -> dict[str, Any]: ...
 
     def log(self, row: Mapping[str, Any]) -> None: ...
@@ -109,10 +110,11 @@ class Extracted:
                 url=response.url,
                 status=response.status,
                 headers=response.headers,
-                body=response.body,
+                body=lambda: response.body,  # read only when the store lacks it
                 sha256=response.sha256,
                 fetched_at=response.fetched_at,
                 meta=meta,
+                size=response.size,
             )
         self.store.log(
             {

@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 
 from connectors.config import Settings, load_settings, work_dir
 from connectors.source import Extracted, SourceSpec, declared_sources
@@ -155,16 +156,21 @@ def _extract_phase(
     raised: dict[str, str],
 ) -> dict[str, landing.LandingResult]:
     """Extract the phase's sources side by side; land each as soon as its extract ends."""
-    futures = {
-        spec.name: _extract_task(spec).submit(
-            partners, settings, Extracted(spec.name, store, progress=report)
+    submitted = [
+        (
+            spec,
+            _extract_task(spec).submit(
+                partners, settings, Extracted(spec.name, store, progress=report)
+            ),
         )
         for spec in specs
-    }
+    ]
+    spec_of = {id(future): spec for spec, future in submitted}
     results = {}
-    for spec in specs:
+    for done in as_completed([future for _, future in submitted]):  # first done, first landed
+        spec = spec_of[id(done)]
         try:
-            futures[spec.name].result()
+            done.result()
         except Exception as exc:  # anything at all: this source fails alone
             raised[spec.name] = f"{type(exc).__name__}: {exc}"
             store.log({"source": spec.name, "outcome": "failed", "error": raised[spec.name]})

@@ -21,15 +21,17 @@ from flows.store import RawStore
 class StoredAnswers:
     """connectors.http.AnswerCache over the raw store: url -> its last final answer."""
 
-    def __init__(self, store: RawStore, rows: dict[str, tuple[int, str, str, datetime]]) -> None:
+    def __init__(
+        self, store: RawStore, rows: dict[str, tuple[int, str, int, str, datetime]]
+    ) -> None:
         self.store = store
-        self._rows = rows  # url -> (status, sha256, headers as JSON, fetched_at)
+        self._rows = rows  # url -> (status, sha256, size, headers as JSON, fetched_at)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, store: RawStore) -> StoredAnswers:
         rows = con.execute(
             """
-            select url, status, sha256, headers, fetched_at
+            select url, status, sha256, size, headers, fetched_at
             from raw.responses
             where status between 200 and 299 or status in (404, 410)
             qualify row_number() over (
@@ -37,7 +39,7 @@ class StoredAnswers:
             ) = 1
             """
         ).fetchall()
-        return cls(store, {url: (status, sha, head, at) for url, status, sha, head, at in rows})
+        return cls(store, {r[0]: r[1:] for r in rows})
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -46,9 +48,14 @@ class StoredAnswers:
         row = self._rows.get(url)
         if row is None or not self.store.blob_path(row[1]).exists():
             return None
-        status, sha, headers, at = row
+        status, sha, size, headers, at = row
         return CachedAnswer(
-            url=url, status=status, sha256=sha, headers=json.loads(headers or "{}"), fetched_at=at
+            url=url,
+            status=status,
+            sha256=sha,
+            size=size,
+            headers=json.loads(headers or "{}"),
+            fetched_at=at,
         )
 
     def body(self, sha256: str) -> bytes:

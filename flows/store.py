@@ -18,7 +18,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,10 +76,14 @@ class RawStore:
     def blob_path(self, sha256: str) -> Path:
         return self.payloads / sha256[:2] / f"{sha256}.gz"
 
-    def write_body(self, sha256: str, body: bytes) -> None:
+    def write_body(self, sha256: str, body: bytes | Callable[[], bytes]) -> None:
+        """Write the body once per sha256 (`body` may be a callable that reads it: not called
+        when the blob is already stored)."""
         path = self.blob_path(sha256)
         if path.exists():
             return
+        if callable(body):
+            body = body()
         path.parent.mkdir(exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
         with tmp.open("wb") as fh:
@@ -103,10 +107,11 @@ class RawStore:
         url: str,
         status: int,
         headers: Mapping[str, str],
-        body: bytes,
+        body: bytes | Callable[[], bytes],
         sha256: str,
         fetched_at: datetime,
         meta: Mapping[str, Any] | None = None,
+        size: int | None = None,
     ) -> dict[str, Any]:
         """Write the body (once per sha256) and journal the answer; returns its metadata."""
         self.write_body(sha256, body)
@@ -121,7 +126,7 @@ class RawStore:
             "status": status,
             "headers": _clean_headers(headers),
             "sha256": sha256,
-            "size": len(body),
+            "size": size if size is not None else len(body() if callable(body) else body),
             "fetched_at": fetched_at,
             "meta": dict(meta or {}),
         }
