@@ -160,62 +160,72 @@ def _groups(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> list[tuple[str 
     return [(g, r) for g, r in rows]
 
 
-def _in_group(spec: SourceSpec, partner_id: str | None, run_id: str) -> tuple[str, dict[str, Any]]:
-    """(where clause, parameters) selecting one group's rows of one run."""
-    params: dict[str, Any] = {"source": spec.name, "run": run_id}
-    if not spec.per_partner:
-        return "source = $source and run_id = $run", params
-    where = "source = $source and run_id = $run and partner_id is not distinct from $pid"
-    return where, {**params, "pid": partner_id}
+GROUPS_PER_READ = 500  # groups whose answers and records are read in one query
 
 
-def _stored(
+def _group_rows(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, groups: list[tuple[str | None, str]], sql: str
+) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (selecting from `t`, grouped by its first column) for these groups'
+    latest runs, in one query: a group is (partner_id or None, run_id)."""
+    frame = pd.DataFrame(
+        {"grp": [g for g, _ in groups], "run_id": [r for _, r in groups]}, dtype="object"
+    )
+    group_col = "t.partner_id" if spec.per_partner else "null"
+    con.register("wanted_groups", frame)
+    try:
+        return con.execute(
+            sql.format(group=group_col)
+            + " inner join wanted_groups as w on w.run_id = t.run_id"
+            + (" and w.grp is not distinct from t.partner_id" if spec.per_partner else "")
+            + " where t.source = $source order by 1, t.rowid",
+            {"source": spec.name},
+        ).fetchall()
+    finally:
+        con.unregister("wanted_groups")
+
+
+def _read_groups(
     con: duckdb.DuckDBPyConnection,
     store: RawStore,
     spec: SourceSpec,
-    partner_id: str | None,
-    run_id: str,
-) -> list[Stored]:
-    where, params = _in_group(spec, partner_id, run_id)
-    rows = con.execute(
-        f"""
-        select response_id, source, kind, partner_id, url, status, headers, sha256,
-               fetched_at, meta
-        from raw.responses
-        where {where}
-        order by fetched_at, response_id
-        """,  # noqa: S608 (where is one of two literals)
-        params,
-    ).fetchall()
-    return [
-        Stored(
-            response_id=r[0],
-            source=r[1],
-            kind=r[2],
-            partner_id=r[3],
-            url=r[4],
-            status=r[5],
-            headers=json.loads(r[6] or "{}"),
-            sha256=r[7],
-            fetched_at=r[8],
-            meta=json.loads(r[9] or "{}"),
-            store=store,
-        )  # fmt: skip
-        for r in rows
-    ]
-
-
-def _records(
-    con: duckdb.DuckDBPyConnection, spec: SourceSpec, partner_id: str | None, run_id: str
-) -> dict[str, list[dict[str, Any]]]:
-    where, params = _in_group(spec, partner_id, run_id)
-    rows = con.execute(
-        f"select table_name, row_json from raw.extract_records where {where}",  # noqa: S608
-        params,
-    ).fetchall()
-    out: dict[str, list[dict[str, Any]]] = {}
-    for table, row_json in rows:
-        out.setdefault(table, []).append(json.loads(row_json))
+    groups: list[tuple[str | None, str]],
+) -> dict[str | None, tuple[list[Stored], dict[str, list[dict[str, Any]]]]]:
+    """The stored answers (in fetch order) and records of each group's latest run."""
+    out: dict[str | None, tuple[list[Stored], dict[str, list[dict[str, Any]]]]] = {
+        g: ([], {}) for g, _ in groups
+    }
+    answers = _group_rows(
+        con,
+        spec,
+        groups,
+        "select {group} as grp, t.response_id, t.source, t.kind, t.partner_id, t.url, t.status, "
+        "t.headers, t.sha256, t.fetched_at, t.meta from raw.responses as t",
+    )
+    for r in sorted(answers, key=lambda r: (r[9], r[1])):  # fetched_at, response_id
+        out[r[0]][0].append(
+            Stored(
+                response_id=r[1],
+                source=r[2],
+                kind=r[3],
+                partner_id=r[4],
+                url=r[5],
+                status=r[6],
+                headers=json.loads(r[7] or "{}"),
+                sha256=r[8],
+                fetched_at=r[9],
+                meta=json.loads(r[10] or "{}"),
+                store=store,
+            )  # fmt: skip
+        )
+    records = _group_rows(
+        con,
+        spec,
+        groups,
+        "select {group} as grp, t.table_name, t.row_json from raw.extract_records as t",
+    )
+    for grp, table, row_json in records:
+        out[grp][1].setdefault(table, []).append(json.loads(row_json))
     return out
 
 
@@ -360,12 +370,17 @@ def parse_pending(
     started = time.perf_counter()
     chunk = _Chunk()
     last = _last_signatures(con, spec.name)
-    for partner_id, latest_run in _groups(con, spec):
+    pending = _groups(con, spec)
+    read: dict[str | None, tuple[list[Stored], dict[str, list[dict[str, Any]]]]] = {}
+    for i, (partner_id, _) in enumerate(pending):
+        if i % GROUPS_PER_READ == 0:
+            read = _read_groups(con, store, spec, pending[i : i + GROUPS_PER_READ])
+        responses, records = read.pop(partner_id)
         batch = Batch(
             source=spec.name,
             partner_id=partner_id,
-            responses=_stored(con, store, spec, partner_id, latest_run),
-            records=_records(con, spec, partner_id, latest_run),
+            responses=responses,
+            records=records,
             settings=settings,
         )
         sig = signature(batch)
