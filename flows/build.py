@@ -23,7 +23,7 @@ import pandas as pd
 
 from connectors.config import config_file, resource_dir, source_defaults
 from flows import history, load
-from flows.db import table_exists
+from flows.db import columns, table_exists
 from flows.models import Model, PythonModel
 from flows.validate import row_json
 
@@ -95,10 +95,6 @@ def _built_from(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any] | 
     return json.loads(inputs) if inputs else None
 
 
-def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
-    return [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
-
-
 def _materialise(con: duckdb.DuckDBPyConnection, model: Model, context: dict[str, Any]) -> None:
     """The model's new rows into a temp table, typed by its SQL."""
     if isinstance(model, PythonModel):
@@ -126,7 +122,7 @@ def _materialise(con: duckdb.DuckDBPyConnection, model: Model, context: dict[str
 
 def _changed_rows(con: duckdb.DuckDBPyConnection, target: str) -> int:
     """New or changed rows (by row hash) into a temp table numbered 1..n; returns n."""
-    same_schema = table_exists(con, target) and _columns(con, target) == _columns(con, NEW)
+    same_schema = table_exists(con, target) and columns(con, target) == columns(con, NEW)
     where = f"where _h not in (select hash(t) from {target} as t)" if same_schema else ""  # noqa: S608
     con.execute(
         f"create or replace temp table {CHANGED} as "  # noqa: S608
@@ -151,7 +147,7 @@ def _validate_changed(
     parts: list[pd.DataFrame] = []
     failures: list[str] = []
     warnings: list[str] = []
-    available = [c for c, _ in _columns(con, CHANGED) if c not in ("_seq", "_row")]
+    available = [c for c, _ in columns(con, CHANGED) if c not in ("_seq", "_row")]
     read = validator.model_checks(name).columns_read(available)
     selected = ", ".join(["_row", *(f'"{c}"' for c in read)])
     for start in range(1, n + 1, VALIDATION_CHUNK):

@@ -22,6 +22,7 @@ import duckdb
 import requests
 
 from connectors.config import config_file, env_overlay
+from flows.db import columns, records
 from flows.history import VALIDITY, VOLATILE
 
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -115,28 +116,21 @@ def _history_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows if r[0] in NATURAL_KEYS]
 
 
-def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def changes(con: duckdb.DuckDBPyConnection, since: datetime) -> list[Change]:
     """Every fact that is new, gone or changed between `since` and now."""
     found: list[Change] = []
     for mart in _history_marts(con):
         keys = NATURAL_KEYS[mart]
         table = f"history.{mart}"
-        before = _dicts(
-            con.execute(
-                f"select * from {table} where valid_from < $t and valid_to >= $t",  # noqa: S608
-                {"t": since},
-            )
+        before = records(
+            con,
+            f"select * from {table} where valid_from < $t and valid_to >= $t",  # noqa: S608
+            {"t": since},
         )
-        after = _dicts(
-            con.execute(
-                f"select * from {table} where valid_from >= $t and valid_to is null",  # noqa: S608
-                {"t": since},
-            )
+        after = records(
+            con,
+            f"select * from {table} where valid_from >= $t and valid_to is null",  # noqa: S608
+            {"t": since},
         )
         was = {tuple(r[k] for k in keys): r for r in before}
         now = {tuple(r[k] for k in keys): r for r in after}
@@ -355,12 +349,10 @@ def partner_history(con: duckdb.DuckDBPyConnection, partner_id: str) -> list[dic
     mart, key, values)."""
     events: list[dict[str, Any]] = []
     for mart in _history_marts(con):
-        columns = {r[0] for r in con.execute(f"describe history.{mart}").fetchall()}  # noqa: S608
-        if "partner_id" not in columns:
+        if "partner_id" not in {c for c, _ in columns(con, f"history.{mart}")}:
             continue
-        rows = _dicts(
-            con.execute(f"select * from history.{mart} where partner_id = ?", [partner_id])  # noqa: S608
-        )
+        query = f"select * from history.{mart} where partner_id = ?"  # noqa: S608
+        rows = records(con, query, [partner_id])
         for row in rows:
             values = {k: v for k, v in row.items() if k not in _NOT_COMPARED and v is not None}
             key = {k: row[k] for k in NATURAL_KEYS[mart]}

@@ -323,6 +323,18 @@ def _macros() -> str:
     return text[start:]
 
 
+def records(con: Any, sql: str, params: Any = None) -> list[dict[str, Any]]:
+    """A query's rows as dicts by column name."""
+    cursor = con.execute(sql, params if params is not None else [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def columns(con: Any, relation: str) -> list[tuple[str, str]]:
+    """(name, type) of each column of a table or relation, in order."""
+    return [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
+
+
 def table_exists(con: Any, qualified: str) -> bool:
     schema, table = qualified.split(".", 1)
     row = con.execute(

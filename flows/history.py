@@ -16,7 +16,7 @@ from datetime import datetime
 import duckdb
 
 from flows import load
-from flows.db import table_exists
+from flows.db import columns, table_exists
 
 # Provenance that changes with every fetch without the fact changing, the time a run's
 # figures are as of, and a rank (it moves when another partner's score does).
@@ -35,17 +35,13 @@ def kept(layer: str, name: str) -> bool:
     return layer == "marts" and name.startswith(("partner_", "country_")) and name not in NOT_KEPT
 
 
-def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
-    return [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
-
-
 def record(con: duckdb.DuckDBPyConnection, name: str, run_id: str, at: datetime) -> dict[str, int]:
     """Close and open `history.<name>` rows against `marts.<name>`; returns the counts.
     Runs inside the caller's transaction."""
     mart = load.ident(f"marts.{name}")
     kept_table = load.ident(f"history.{name}")
-    columns = _columns(con, mart)
-    fact = [c for c, _ in columns if c not in VOLATILE]
+    mart_columns = columns(con, mart)
+    fact = [c for c, _ in mart_columns if c not in VOLATILE]
     key = "md5(to_json(struct_pack({})))".format(", ".join(f'"{c}" := "{c}"' for c in fact))
     con.execute("create schema if not exists history")
     if not table_exists(con, kept_table):
@@ -55,8 +51,8 @@ def record(con: duckdb.DuckDBPyConnection, name: str, run_id: str, at: datetime)
             f"null::varchar as run_from, null::varchar as run_to from {mart} limit 0"
         )
     else:  # a column the mart gained since: added, null in the older rows
-        have = {c for c, _ in _columns(con, kept_table)}
-        for column, kind in columns:
+        have = {c for c, _ in columns(con, kept_table)}
+        for column, kind in mart_columns:
             if column not in have:
                 con.execute(f'alter table {kept_table} add column "{column}" {kind}')
     con.execute(

@@ -36,6 +36,7 @@ from flows.db import (
     note_server_processes,
     open_work,
     publish,
+    records,
     writer_lock,
 )
 from flows.home import load_home
@@ -236,7 +237,8 @@ def _status(
 
 
 def _fetch_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
-    cursor = con.execute(
+    return records(
+        con,
         """
         select source, kind, partner_id, url, status, outcome, error
         from ops.fetch_log
@@ -245,8 +247,6 @@ def _fetch_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[st
         """,
         [run_id],
     )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _outcome_counts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from connectors.news.adverse import adverse_categories
+from flows.db import records
 
 # fmt: off
 SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -105,15 +106,14 @@ def governance_bar(value: Any, width: int = 24, span: float = 2.5) -> Text:
 
 
 def find_partners(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
-    cursor = con.execute(
+    return records(
+        con,
         """select * from marts.partner_profile
            where partner_id = $q or name ilike '%' || $q || '%'
               or legal_name ilike '%' || $q || '%'
            order by partner_id""",
         {"q": query},
     )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
 
 
 def _home_governance(con: duckdb.DuckDBPyConnection, home_iso3: str | None) -> dict[str, float]:

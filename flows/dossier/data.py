@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from flows.db import columns, records, table_exists
 from flows.dossier.checklists import agreement_checklist, launch_questions
 from flows.fit.config import C_LABELS, CS, load_fit_config
 from flows.home import load_home
@@ -89,9 +90,7 @@ KEEPS_PARTNER_ID = ("profile", "web", "fit", "evidence")  # `select *` rows, as 
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params or [])
-    columns = [d[0] for d in cursor.description]
-    return [_clean(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+    return [_clean(row) for row in records(con, sql, params)]
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
@@ -104,14 +103,6 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
             value = value.isoformat()
         out[key] = value
     return out
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(found and found[0])
 
 
 def _governance(
@@ -169,7 +160,7 @@ class Sections:
         self.con = con
         where = "where partner_id = $pid" if partner_id is not None else ""
         params = {"pid": partner_id} if partner_id is not None else {}
-        has_fit = _exists(con, "marts", "partner_fit")
+        has_fit = table_exists(con, "marts.partner_fit")
         self.by_partner: dict[str, dict[str, list[dict[str, Any]]]] = {}
         for name, sql in SECTIONS.items():
             if name in ("fit", "evidence") and not has_fit:
@@ -236,7 +227,9 @@ def dossier_data(
     home = sections.home
     iso3 = profile.get("country")
     web_rows = found.get("web")
-    web = web_rows[0] if web_rows else {c: None for c in _columns(con, "partner_web_profile")}
+    web = (
+        web_rows[0] if web_rows else {c: None for c, _ in columns(con, "marts.partner_web_profile")}
+    )
     data: dict[str, Any] = {
         "partner_id": partner_id,
         "profile": profile,
@@ -259,8 +252,3 @@ def dossier_data(
     data["launch_questions"] = launch_questions(data)
     data["agreement_checklist"] = agreement_checklist(data)
     return data
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    cursor = con.execute(f"select * from marts.{table} limit 0")  # noqa: S608 (our own name)
-    return [d[0] for d in cursor.description]

@@ -17,6 +17,7 @@ import duckdb
 
 from connectors.config import ConfigError
 from connectors.countries import resolve
+from flows.db import records
 from flows.fit.config import FitConfig
 from flows.home import HomeCompany
 
@@ -38,12 +39,6 @@ EVIDENCE_COLUMNS = [
     "fetched_at",
     "explanation",
 ]
-
-
-def _records(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cursor = con.execute(sql)
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _by_partner(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -94,14 +89,14 @@ class Facts:
     def load(cls, con: duckdb.DuckDBPyConnection) -> Facts:
         seen: set[str] = set()
         partners = []
-        for row in _records(con, _PARTNERS):  # one row per partner even if a join repeats
+        for row in records(con, _PARTNERS):  # one row per partner even if a join repeats
             if row["partner_id"] not in seen:
                 seen.add(row["partner_id"])
                 partners.append(row)
         return cls(
             partners=partners,
             capabilities=_by_partner(
-                _records(
+                records(
                     con,
                     "select partner_id, capability, min(page_url) as page_url, "
                     "max(fetched_at) as fetched_at from marts.partner_capabilities "
@@ -109,7 +104,7 @@ class Facts:
                 )
             ),
             other_names=_by_partner(
-                _records(
+                records(
                     con,
                     "select pr.partner_id, o.name, o.name_type, o.language, o.source_url, "
                     "o.fetched_at from staging.stg_gleif__other_names as o "
@@ -118,7 +113,7 @@ class Facts:
                 )
             ),
             financials=_by_partner(
-                _records(
+                records(
                     con,
                     "select partner_id, metric, fiscal_year, value, unit, financial_key, "
                     "source_url, fetched_at from marts.partner_financials "
@@ -127,7 +122,7 @@ class Facts:
                 )
             ),
             ownership=_by_partner(
-                _records(
+                records(
                     con,
                     "select partner_id, relation, parent_lei, parent_name, exception_reason, "
                     "child_country, ownership_key, source_url, fetched_at "
@@ -135,7 +130,7 @@ class Facts:
                 )
             ),
             hits=_by_partner(
-                _records(
+                records(
                     con,
                     "select partner_id, hit_key, list, listed_name, matched_name, score, "
                     "threshold, source_url from marts.partner_sanctions_hits "
@@ -143,7 +138,7 @@ class Facts:
                 )
             ),
             adverse=_by_partner(
-                _records(
+                records(
                     con,
                     "select partner_id, url, category, max(fetched_at) as fetched_at "
                     "from marts.partner_adverse_media group by partner_id, url, category "
@@ -152,7 +147,7 @@ class Facts:
             ),
             country={
                 (r["iso3"], r["index_name"], r["dimension"]): r
-                for r in _records(
+                for r in records(
                     con,
                     "select iso3, index_name, dimension, year, value, source, source_url, "
                     "fetched_at from marts.country_profile",
@@ -160,13 +155,13 @@ class Facts:
             },
             distance={
                 (r["partner_iso3"], r["measure"]): r
-                for r in _records(
+                for r in records(
                     con,
                     "select home_iso3, partner_iso3, measure, value, dims_used, reason "
                     "from marts.country_distance",
                 )
             },
-            sanctions_lists=_records(
+            sanctions_lists=records(
                 con,
                 "select list_name, max(list_published) as list_published, count(*) as entries, "
                 "any_value(source_url) as source_url, max(fetched_at) as fetched_at "

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from flows.db import records
 from flows.fit.config import CS, FitConfig, load_fit_config
 from flows.fit.score import aggregate, what_would_change
 
@@ -70,13 +71,10 @@ def compute(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataF
         "select partner_id, name, country_iso3 from staging.stg_registry__partners "
         "order by partner_id"
     ).fetchall()
-    cursor = con.execute(
-        "select * from marts.partner_fit_evidence order by partner_id, evidence_key"
-    )
-    columns = [d[0] for d in cursor.description]
     evidence: dict[str, list[dict[str, Any]]] = {}
-    for row in cursor.fetchall():
-        record = dict(zip(columns, row, strict=True))
+    for record in records(
+        con, "select * from marts.partner_fit_evidence order by partner_id, evidence_key"
+    ):
         evidence.setdefault(record["partner_id"], []).append(record)
     cutoffs = ", ".join(f"{t.name} ≥ {t.min_score:g}" for t in config.tiers)
     rows: list[dict[str, Any]] = []
