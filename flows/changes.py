@@ -19,10 +19,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
-import requests
 
 from connectors.config import config_file, env_overlay
 from flows.db import columns, records
+from flows.dossier.render import md
 from flows.history import VALIDITY, VOLATILE
 
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -263,13 +263,13 @@ def partners_by_country(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 def markdown(found: Sequence[Change], raised: Sequence[Alert], since_label: str) -> str:
     """The report: alerts first, then how many facts changed per mart. Scraped text is
-    escaped for Markdown (it is not ours)."""
-    lines = [f"# What changed since {_md(since_label)}", ""]
+    escaped for Markdown (it is not ours) as in the dossiers."""
+    lines = [f"# What changed since {md(since_label)}", ""]
     if raised:
         lines += ["## Alerts", ""]
         for alert in raised:
-            also = f" (partners: {', '.join(map(_md, alert.partners))})" if alert.partners else ""
-            lines.append(f"- **{alert.category}** {_md(alert.subject)}: {_md(alert.text)}{also}")
+            also = f" (partners: {', '.join(map(md, alert.partners))})" if alert.partners else ""
+            lines.append(f"- **{alert.category}** {md(alert.subject)}: {md(alert.text)}{also}")
     else:
         lines.append("No alerts.")
     counts: dict[tuple[str, str], int] = {}
@@ -284,13 +284,6 @@ def markdown(found: Sequence[Change], raised: Sequence[Alert], since_label: str)
             n = [counts.get((mart, w), 0) for w in ("new", "changed", "gone")]
             lines.append(f"| {mart} | {n[0]} | {n[1]} | {n[2]} |")
     return "\n".join(lines) + "\n"
-
-
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|"})
-
-
-def _md(text: str) -> str:
-    return str(text).translate(_MD_SPECIAL)
 
 
 # ------------------------------------------------------------------------------- notify
@@ -322,12 +315,16 @@ def notify(raised: Sequence[Alert], rules: Mapping[str, Any], env: Mapping[str, 
 
 
 def _post(url: str, body: str, timeout: float, env: Mapping[str, str]) -> list[str]:
-    from connectors.http import redact_url
+    """POST through the one session factory (User-Agent, size cap), after the address guard
+    with the configured allow list, as every fetch of a URL from configuration."""
+    from connectors.config import load_settings
+    from connectors.http import make_session, redact_url
     from connectors.web.guard import AddressGuard, AllowList
 
     try:
-        AddressGuard(AllowList.parse(env.get("PARTNERDD_ALLOW_HOSTS", ""))).check(url)
-        response = requests.post(
+        settings = load_settings(env)
+        AddressGuard(AllowList.parse(str(settings.http["allow_hosts"]))).check(url)
+        response = make_session("notify", settings).post(
             url,
             data=body,
             headers={"Content-Type": "application/json"},
