@@ -36,7 +36,7 @@ from typing import Any
 
 from benchmarks.proctree import Measured, run_measured
 from benchmarks.synthetic import SyntheticPartners, replay_server, source_env
-from connectors.config import PROJECT_ROOT, load_settings
+from connectors.config import PROJECT_ROOT, for_every_source
 
 GIB = 2**30
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -185,11 +185,7 @@ def bench_size(harness: Harness, n: int) -> dict[str, Any]:
         if first["aborted"] is None:
             rerun = harness.run(f"n{n}-rerun", args, env)
             result["rerun"] = {**rerun, **_sizes(db), "served": _served(server)}
-            ages = {
-                f"PARTNERDD_{name.upper()}_MAX_AGE_HOURS": "0"
-                for name, section in load_settings({}).sources.items()
-                if "max_age_hours" in section
-            }
+            ages = for_every_source("max_age_hours", "0")
             again = harness.run(f"n{n}-revalidate", args, {**env, **ages})
             result["revalidate"] = {**again, **_sizes(db), "served": _served(server)}
     return result

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.config import PROJECT_ROOT, load_settings
+from connectors.config import PROJECT_ROOT, for_every_source, load_settings
 from connectors.gleif.parse import parse_lei_records
 from connectors.replay import PatternRoute, ReplayServer, Route
 
@@ -225,11 +225,9 @@ def source_env(base_url: str) -> dict[str, str]:
     refresh against the replay server: every rate limit lifted, web and news offline as in the demo,
     the country indices skipped (the demo bundles none of their files). Every configured URL
     points at the replay server, so nothing can leave loopback (unserved paths answer 404)."""
-    env: dict[str, str] = {}
+    env: dict[str, str] = for_every_source("rate_per_second", "0")
     for name, section in load_settings({}).sources.items():
         prefix = f"PARTNERDD_{name.upper()}_"
-        if "rate_per_second" in section:
-            env[prefix + "RATE_PER_SECOND"] = "0"
         for key in section:
             if key == "url" or key.endswith("_url"):
                 env[prefix + key.upper()] = f"{base_url}/unserved/{name}/{key}"

@@ -124,6 +124,16 @@ def _overrides(path: Path, defaults: Mapping[str, Mapping[str, Any]]) -> dict[st
     return raw
 
 
+def for_every_source(key: str, value: str) -> dict[str, str]:
+    """PARTNERDD_<SOURCE>_<KEY>=value for every source that has the setting `key`: e.g. lift
+    every rate limit for a loopback server, or make every source revalidate its answers."""
+    return {
+        f"{ENV_PREFIX}{name.upper()}_{key.upper()}": value
+        for name, section in load_settings({}).sources.items()
+        if key in section
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
     """The sources' declared defaults, overridden by config/sources.toml (the shipped one,
     then the user's own from $PARTNERDD_CONFIG or `path`), then by PARTNERDD_* variables."""

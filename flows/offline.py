@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from connectors.config import load_settings, resource_dir
+from connectors.config import for_every_source, resource_dir
 from connectors.replay import ReplayServer
 from connectors.source import declared_sources
 
@@ -20,9 +20,7 @@ def source_overrides(base_url: str) -> dict[str, str]:
     overrides = {"PARTNERDD_OFFLINE": "1", "PARTNERDD_ALLOW_HOSTS": "127.0.0.1"}
     # The publishers' rate limits protect their servers; the replay server is our own
     # loopback one, so the offline demo does not wait for them.
-    for name, section in load_settings({}).sources.items():
-        if "rate_per_second" in section:
-            overrides[f"PARTNERDD_{name.upper()}_RATE_PER_SECOND"] = "0"
+    overrides.update(for_every_source("rate_per_second", "0"))
     for spec in declared_sources():
         overrides.update(spec.offline(base_url))
     return overrides

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import duckdb
 import pytest
 
-from connectors.config import load_settings
+from connectors.config import for_every_source
 from connectors.replay import ReplayServer, Route
 from flows import changes
 from flows.offline import DEMO_PARTNERS, SNAPSHOT_DIR, source_overrides
@@ -23,15 +23,6 @@ from flows.refresh import refresh
 SAP_LEI = "529900D6BF99LW9R2E68"
 SAP_RECORD = f"/gleif/lei-records/{SAP_LEI}"
 OFAC_ALT = "/sanctions/ofac/alt.csv"
-
-
-def _max_ages(hours: str, *names: str) -> dict[str, str]:
-    """Overrides of the sources' max ages (all of them when no name is given)."""
-    return {
-        f"PARTNERDD_{name.upper()}_MAX_AGE_HOURS": hours
-        for name, section in load_settings({}).sources.items()
-        if "max_age_hours" in section and (not names or name in names)
-    }
 
 
 def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -108,7 +99,9 @@ def nights(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> I
 
         night("first", {})
         night("quiet", {})  # configured max ages: sanctions revalidated, the rest fresh
-        night("revalidate", _max_ages("0"))  # every answer revalidated, none changed
+        night(
+            "revalidate", for_every_source("max_age_hours", "0")
+        )  # every answer revalidated, none changed
 
         record = json.loads((SNAPSHOT_DIR / f"gleif/single_lei_record_{SAP_LEI}.json").read_bytes())
         record["data"]["attributes"]["registration"]["status"] = "LAPSED"
@@ -121,7 +114,7 @@ def nights(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> I
         )
         original = (SNAPSHOT_DIR / "sanctions/ofac_alt_subset_2021.csv").read_bytes()
         server.add(Route(OFAC_ALT, body=original + b"\n", content_type="text/csv"))  # bytes only
-        night("changed", _max_ages("0", "gleif"))
+        night("changed", {"PARTNERDD_GLEIF_MAX_AGE_HOURS": "0"})
         with duckdb.connect(str(db), read_only=True) as con:
             since, label = changes.resolve_since(con, None)
             found = changes.changes(con, since)
