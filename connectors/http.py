@@ -43,6 +43,12 @@ class ResponseTooLarge(requests.RequestException):
     """The body exceeded the configured cap; the partial body was discarded."""
 
 
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value whatever the case of its name (HTTP names are case-insensitive)."""
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
 class AnswerStatus:
     """`ok` and `content_type` of an answer, fresh (RawResponse) or stored (flows' Stored)."""
 
@@ -55,7 +61,7 @@ class AnswerStatus:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("Content-Type", self.headers.get("content-type", ""))
+        return header(self.headers, "Content-Type") or ""
 
 
 @dataclass(frozen=True)
@@ -118,10 +124,6 @@ class CachedAnswer:
     size: int
     headers: dict[str, str]
     fetched_at: datetime
-
-    def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
 
 
 class AnswerCache(Protocol):
@@ -284,9 +286,9 @@ def _conditions(cached: CachedAnswer | None) -> dict[str, str]:
     if cached is None:
         return {}
     out = {}
-    if etag := cached.header("ETag"):
+    if etag := header(cached.headers, "ETag"):
         out["If-None-Match"] = etag
-    if modified := cached.header("Last-Modified"):
+    if modified := header(cached.headers, "Last-Modified"):
         out["If-Modified-Since"] = modified
     return out
 

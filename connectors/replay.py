@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from connectors.http import header
+
 
 @dataclass
 class Route:
@@ -165,9 +167,7 @@ class ReplayServer:
             headers = {"Content-Type": route.content_type, **route.headers}
             if self.etags and 200 <= route.status < 300:
                 etag = headers.setdefault("ETag", f'"{hashlib.sha1(body).hexdigest()}"')  # noqa: S324 (a validator, not security)
-                asked = next(
-                    (v for k, v in request_headers.items() if k.lower() == "if-none-match"), None
-                )
+                asked = header(request_headers, "If-None-Match")
                 if asked is not None and etag in (t.strip() for t in asked.split(",")):
                     return 304, {"ETag": etag}, b""
             return route.status, headers, body
