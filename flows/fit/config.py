@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.config import ConfigError, config_file
+from connectors.web.phrases import find_phrase
 
 CS = ("skills", "cultures", "aims", "risk")
 C_LABELS = {
@@ -72,6 +73,23 @@ class RedFlag:
 
 
 @dataclass(frozen=True)
+class NameRule:
+    """[[skills.names]]: words that, in a GLEIF legal name, name a line of business."""
+
+    words: tuple[str, ...]
+    capabilities: tuple[str, ...]
+    note: str
+
+    def first_word_in(self, name: str) -> str | None:
+        """The first of `words` found in `name` (as written there), else None."""
+        for word in self.words:
+            hits = find_phrase(name, word)
+            if hits:
+                return hits[0].matched_text
+        return None
+
+
+@dataclass(frozen=True)
 class FitConfig:
     c_weights: dict[str, float]
     coverage_minimum: float
@@ -81,6 +99,7 @@ class FitConfig:
     red_flags: dict[str, RedFlag]
     features: dict[str, dict[str, Feature]]
     sic: tuple[tuple[int, int, tuple[str, ...]], ...]
+    name_rules: tuple[NameRule, ...]
     size_classes: tuple[str, ...]
     size_class_of: dict[str, str]
     regions: dict[str, frozenset[str]]
@@ -105,6 +124,15 @@ class FitConfig:
         """Narrowest configured SIC range containing `sic` wins."""
         matches = [(hi - lo, caps) for lo, hi, caps in self.sic if lo <= sic <= hi]
         return min(matches)[1] if matches else ()
+
+    def named_capabilities(self, name: str) -> list[tuple[str, str, NameRule]]:
+        """(capability, the word as written in `name`, its rule) per [[skills.names]] match."""
+        found: list[tuple[str, str, NameRule]] = []
+        for rule in self.name_rules:
+            word = rule.first_word_in(name)
+            if word is not None:
+                found.extend((cap, word, rule) for cap in rule.capabilities)
+        return found
 
     def summary(self) -> dict[str, Any]:
         """What every output shows next to the scores."""
@@ -159,6 +187,14 @@ def _feature(c: str, name: str, body: dict[str, Any]) -> Feature:
     )
 
 
+def _name_rule(path: Path, body: dict[str, Any]) -> NameRule:
+    words = tuple(str(w) for w in body.get("words", []) if str(w).strip())
+    capabilities = tuple(str(c) for c in body.get("capabilities", []))
+    if not words or not capabilities:
+        raise ConfigError(f"{path}: every [[skills.names]] needs `words` and `capabilities`")
+    return NameRule(words, capabilities, str(body.get("note", "")))
+
+
 def load_fit_config(path: Path | None = None) -> FitConfig:
     path = path or config_file("fit.toml")
     try:
@@ -205,6 +241,7 @@ def load_fit_config(path: Path | None = None) -> FitConfig:
             (int(r["from"]), int(r["to"]), tuple(str(x) for x in r["capabilities"]))
             for r in raw.get("skills", {}).get("sic", [])
         ),
+        name_rules=tuple(_name_rule(path, r) for r in raw.get("skills", {}).get("names", [])),
         size_classes=order,
         size_class_of={str(k): str(v) for k, v in classes.items()},
         regions={

@@ -56,8 +56,9 @@ _PARTNERS = """
     select
         p.partner_id, p.name, p.country_iso3, pr.lei, pr.cik, pr.web_status, pr.site_lang,
         pr.employees_site, pr.sanctions_hit_count, pr.adverse_articles, pr.news_count_total,
-        r.legal_name_language, r.entity_category, r.entity_status, r.registration_status,
-        r.hq_address_country, r.source_url as gleif_url, r.fetched_at as gleif_at,
+        r.legal_name, r.legal_name_language, r.entity_category, r.entity_status,
+        r.registration_status, r.hq_address_country,
+        r.source_url as gleif_url, r.fetched_at as gleif_at,
         s.sic, s.sic_description, s.filer_category, s.country as sec_country,
         s.source_url as sec_url, s.fetched_at as sec_at,
         w.home_url, w.crawled_at
@@ -125,7 +126,7 @@ class Facts:
                 records(
                     con,
                     "select partner_id, relation, parent_lei, parent_name, exception_reason, "
-                    "child_country, ownership_key, source_url, fetched_at "
+                    "child_name, child_country, ownership_key, source_url, fetched_at "
                     "from marts.partner_ownership order by partner_id, ownership_key",
                 )
             ),
@@ -317,6 +318,15 @@ def _source_fields(sources: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _seek_share(
+    found: dict[str, list[str]], home: HomeCompany
+) -> tuple[list[str], list[str], float]:
+    """The capabilities we seek, those of them in `found`, and that share."""
+    seek = list(home.capabilities_seek)
+    met = sorted(c for c in found if c in seek)
+    return seek, met, len(met) / len(seek) if seek else 0.0
+
+
 def skills(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> None:
     p = b.partner
     found, sources = _capabilities(b, facts)
@@ -335,9 +345,7 @@ def skills(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> 
         b.miss("skills", "seek_match", reason)
         b.miss("skills", "have_overlap", reason)
     else:
-        seek = list(home.capabilities_seek)
-        met = sorted(c for c in found if c in seek)
-        share = len(met) / len(seek) if seek else 0.0
+        seek, met, share = _seek_share(found, home)
         feature = b.config.feature("skills", "seek_match")
         src = _source_fields(sources)
         b.use(
@@ -379,6 +387,75 @@ def skills(b: Builder, facts: Facts, home: HomeCompany, ctx: dict[str, Any]) -> 
                 "cannot be judged",
             )
     _staff(b, facts)
+    _named_business_lines(b, facts, home)
+
+
+def _gleif_names(b: Builder, facts: Facts) -> list[tuple[str, str, dict[str, Any]]]:
+    """(legal name, whose, citation): the partner's GLEIF legal name and its direct
+    subsidiaries' as loaded from GLEIF."""
+    p = b.partner
+    names = []
+    if _known(p["legal_name"]):
+        names.append((str(p["legal_name"]), "the partner's legal name", _gleif(p)))
+    for o in facts.ownership.get(p["partner_id"], []):
+        if o["relation"] == "direct_child" and _known(o["child_name"]):
+            source = {
+                "table": "marts.partner_ownership",
+                "key": o["ownership_key"],
+                "url": o["source_url"],
+                "at": o["fetched_at"],
+            }
+            names.append((str(o["child_name"]), "direct subsidiary", source))
+    return names
+
+
+def _named_business_lines(b: Builder, facts: Facts, home: HomeCompany) -> None:
+    """Capabilities that GLEIF legal names name ([[skills.names]]): weak but real evidence of
+    what a company does. A name naming nothing is unknown, never a zero."""
+    names = _gleif_names(b, facts)
+    if not names:
+        b.miss(
+            "skills",
+            "named_business_lines",
+            "no GLEIF legal name loaded (no LEI record, no direct subsidiaries)",
+        )
+        return
+    found: dict[str, list[str]] = defaultdict(list)
+    words: dict[str, list[str]] = defaultdict(list)  # rule note -> words seen for it
+    sources = []
+    for name, whose, source in names:
+        hits = b.config.named_capabilities(name)
+        for capability, word, rule in hits:
+            found[capability].append(f"'{word}' in {whose} '{name}'")
+            if word.casefold() not in words[rule.note]:
+                words[rule.note].append(word.casefold())
+        if hits:
+            sources.append(source)
+    if not found:
+        b.miss(
+            "skills",
+            "named_business_lines",
+            f"none of the {len(names)} GLEIF legal name(s) loaded contains a word of "
+            "config/fit.toml [[skills.names]]",
+        )
+        return
+    seek, met, share = _seek_share(found, home)
+    b.use(
+        "skills",
+        "named_business_lines",
+        raw=round(share, 4),
+        score=b.config.feature("skills", "named_business_lines").normalise(share),
+        explanation=(
+            "GLEIF legal names name "
+            + "; ".join(f"{c} ({', '.join(w)})" for c, w in sorted(found.items()))
+            + f". Of the {len(seek)} capabilities we seek ({', '.join(seek)}) that covers "
+            + (", ".join(met) if met else "none")
+            + ". Read as: "
+            + "; ".join(f"{', '.join(w)}: {note}" for note, w in words.items())
+            + ". A name states a line of business, not its size."
+        ),
+        **_source_fields(sources),
+    )
 
 
 def _financial_source(row: dict[str, Any]) -> dict[str, Any]:

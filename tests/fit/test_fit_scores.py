@@ -365,3 +365,109 @@ def test_a_c_without_any_input_means_insufficient_data(con: duckdb.DuckDBPyConne
     assert acme["skills_coverage"] == 0.0
     assert acme["tier"] == "insufficient data"
     assert acme["tier_reason"] == "no input at all for complementary skills"
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gleif"
+FRAPORT = "5299001ERX0K10IZUL40"
+PUMA = "529900GRZ2BQY5ZM9N49"
+
+
+def _gleif_partner(con: duckdb.DuckDBPyConnection, partner_id: str, lei: str) -> None:
+    """A partner whose GLEIF record is the real one in multi_lei_records.json (parsed by the
+    connector's parser) and whose direct children are the real children page, if saved."""
+    from connectors.gleif.ownership import parse_direct_children
+    from connectors.gleif.parse import parse_lei_records
+
+    partner(con, partner_id, "DEU", lei=lei, sanctions_hit_count=0)
+    record = next(
+        r
+        for r in parse_lei_records((FIXTURES / "multi_lei_records.json").read_bytes())
+        if r["lei"] == lei
+    )
+    url = f"http://127.0.0.1/gleif/lei-records/{lei}"
+    keep = ("lei", "legal_name", "legal_name_language", "entity_category", "entity_status")
+    put(
+        con,
+        "staging.stg_gleif__lei_records",
+        {
+            **{k: record[k] for k in keep},
+            "registration_status": record["registration_status"],
+            "hq_address_country": record["hq_address_country"],
+            "source_url": url,
+            "fetched_at": AT,
+        },
+    )
+    children = FIXTURES / f"direct-children_{lei}.json"
+    if children.exists():
+        rows = parse_direct_children(children.read_bytes(), lei, f"{url}/direct-children")
+        put(
+            con,
+            "marts.partner_ownership",
+            *(
+                {
+                    "partner_id": partner_id,
+                    "lei": lei,
+                    "relation": "direct_child",
+                    "parent_lei": lei,
+                    "child_lei": r["child_lei"],
+                    "child_name": r["child_name"],
+                    "child_country": r["child_country"],
+                    "ownership_key": f"{partner_id}:direct_child:{r['child_lei']}",
+                    "source_url": r["source_url"],
+                    "fetched_at": AT,
+                }
+                for r in rows
+            ),
+        )
+
+
+def test_gleif_legal_names_give_skills_evidence_on_the_real_fraport_payloads(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    _gleif_partner(con, "fraport", FRAPORT)
+    _gleif_partner(con, "puma", PUMA)
+    fit, evidence = score(con)
+    named = _evidence(evidence, "fraport", "named_business_lines")
+    # "Fraport AG Frankfurt Airport Services Worldwide" and its child "Lima Airport Partners
+    # S.R.L." name an airport operator: logistics, 1 of the 2 capabilities the test home seeks
+    assert named["status"] == "used"
+    assert named["raw_number"] == 0.5 and named["score"] == 100.0
+    assert named["source_table"] == "staging.stg_gleif__lei_records; marts.partner_ownership"
+    assert named["source_key"] == f"{FRAPORT}; fraport:direct_child:254900RX3NW13DDG3905"
+    assert named["source_url"] == f"http://127.0.0.1/gleif/lei-records/{FRAPORT}"
+    assert "'Lima Airport Partners S.R.L.'" in named["explanation"]
+    assert "FRAPORT MALTA BUSINESS SERVICES" not in named["explanation"]  # names nothing
+    weight = load_fit_config().feature("skills", "named_business_lines").weight
+    assert fit["fraport"]["skills_coverage"] == pytest.approx(
+        weight / sum(f.weight for f in load_fit_config().features["skills"].values()), abs=1e-4
+    )
+    # "PUMA SE" names no line of business: unknown, not a zero, and skills stay without input
+    puma = _evidence(evidence, "puma", "named_business_lines")
+    assert puma["status"] == "missing" and "none of the 1 GLEIF legal name" in puma["explanation"]
+    assert fit["puma"]["skills_coverage"] == 0.0
+    assert fit["puma"]["tier"] == "insufficient data"
+
+
+def test_name_rules_match_whole_words_without_case_or_accents() -> None:
+    config = load_fit_config()
+    hits = config.named_capabilities("Flughafen München GmbH")
+    assert [(c, w) for c, w, _ in hits] == [("logistics", "Flughafen")]
+    assert config.named_capabilities("MICROSOFT DATACENTER (AUSTRALIA) PTY LIMITED")[0][0] == (
+        "cloud_hosting"
+    )
+    assert config.named_capabilities("Airportal Software Ltd")[0][:2] == (
+        "software_development",
+        "Software",
+    )  # "Airportal" is not "airport"
+    assert config.named_capabilities("PUMA SE") == []
+
+
+def test_name_rules_need_words_and_capabilities(tmp_path: Path) -> None:
+    bad = tmp_path / "fit.toml"
+    bad.write_text(
+        "[cs]\nskills = 1.0\n[[tiers]]\nname='x'\nmin_score=0\n"
+        "[features.skills.seek_match]\nweight=1\nlow=0\nhigh=1\n"
+        "[[skills.names]]\nwords = []\ncapabilities = ['logistics']\n"
+    )
+    with pytest.raises(ConfigError, match=r"\[\[skills.names\]\] needs `words`"):
+        load_fit_config(bad)
