@@ -18,9 +18,6 @@ from tests.dossier.conftest import MARKUP_NAME
 DEMO_IDS = [
     line.split(",")[0] for line in DEMO_PARTNERS.read_text(encoding="utf-8").splitlines()[1:]
 ]
-# The offline snapshot has no real record of what PUMA and Fraport do: they file nothing with
-# the SEC and their websites are not bundled (publisher copyright). Their dossiers say so.
-NO_SKILLS_INPUT = {"puma", "fraport"}
 
 
 def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -35,22 +32,59 @@ def test_fit_marts_are_built_and_validated(refreshed: dict[str, Any]) -> None:
     assert tables["partner_fit"]["loaded"] == len(DEMO_IDS) + 2
 
 
-def test_every_demo_partner_has_real_inputs_in_the_four_cs(refreshed: dict[str, Any]) -> None:
+def test_every_demo_partner_has_real_inputs_in_the_four_cs(
+    refreshed: dict[str, Any], tmp_path: Path
+) -> None:
+    """Issue 9: every demo partner's four Cs each rest on at least one real input (a used
+    evidence row citing a fetched payload), and the portfolio page ranks all of them."""
     used = _rows(
         refreshed["db"],
         "select partner_id, c, count(*) from marts.partner_fit_evidence "
-        "where status = 'used' and source_url like 'http%' group by all",
+        "where status = 'used' and source_url like 'http%' and source_table is not null "
+        "and fetched_at is not null group by all",
     )
     counts = {(p, c): n for p, c, n in used}
     for partner_id in DEMO_IDS:
-        for c in ("cultures", "aims", "risk"):
+        for c in ("skills", "cultures", "aims", "risk"):
             assert counts.get((partner_id, c), 0) >= 1, (partner_id, c)
-        has_skills = counts.get((partner_id, "skills"), 0) >= 1
-        assert has_skills == (partner_id not in NO_SKILLS_INPUT), partner_id
-    tiers = dict(_rows(refreshed["db"], "select partner_id, tier from marts.partner_fit"))
-    for partner_id in NO_SKILLS_INPUT:  # an unknown C is never good news
-        assert tiers[partner_id] == "insufficient data"
-    assert tiers["nfa-international"] == "review before contact"  # lapsed LEI
+    fit = {
+        r[0]: r[1:]
+        for r in _rows(refreshed["db"], "select partner_id, tier, rank from marts.partner_fit")
+    }
+    for partner_id in DEMO_IDS:  # no C is left without input, so none is held for that
+        assert fit[partner_id][0] != "insufficient data", (partner_id, fit[partner_id])
+    assert fit["nfa-international"][0] == "review before contact"  # lapsed LEI
+    ranks = sorted(rank for _, rank in fit.values())
+    assert ranks == list(range(1, len(fit) + 1))
+    with duckdb.connect(str(refreshed["db"]), read_only=True) as con:
+        page = write_site(con, tmp_path / "site").read_text(encoding="utf-8")
+    by_rank = sorted(DEMO_IDS, key=lambda p: fit[p][1])
+    positions = [page.index(f'href="dossier-{p}.html"') for p in by_rank]
+    assert positions == sorted(positions)  # the portfolio lists them in rank order
+
+
+def test_fraport_skills_come_from_its_gleif_legal_names(refreshed: dict[str, Any]) -> None:
+    # Fraport files nothing with the SEC and its website is not bundled (publisher
+    # copyright): its one skills input is what its own and its subsidiary's GLEIF legal
+    # names say it does, at a modest weight, with both names cited.
+    rows = _rows(
+        refreshed["db"],
+        "select feature, status, raw_value, score, source_table, source_key, explanation "
+        "from marts.partner_fit_evidence where partner_id = 'fraport' and c = 'skills'",
+    )
+    status = {r[0]: r[1] for r in rows}
+    assert status == {
+        "seek_match": "missing",
+        "have_overlap": "missing",
+        "staff_resources": "missing",
+        "named_business_lines": "used",
+    }
+    named = next(r for r in rows if r[0] == "named_business_lines")
+    assert named[2:4] == ("0.25", 50.0)  # logistics: 1 of the 4 capabilities sought
+    assert named[4] == "staging.stg_gleif__lei_records; marts.partner_ownership"
+    assert named[5] == "5299001ERX0K10IZUL40; fraport:direct_child:254900RX3NW13DDG3905"
+    assert "'Fraport AG Frankfurt Airport Services Worldwide'" in named[6]
+    assert "'Lima Airport Partners S.R.L.'" in named[6] and "SIC 4581" in named[6]
 
 
 def test_country_indices_are_in_the_demo(refreshed: dict[str, Any]) -> None:

@@ -83,7 +83,7 @@ def test_profile_shows_partner_and_escapes_registry_text(
 def test_ambiguous_and_unknown_names_are_refused(
     cli_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["profile", "SE", "--db", str(cli_db)]) == 1  # SAP SE, PUMA SE, ...
+    assert main(["profile", "SE", "--db", str(cli_db)]) == 1  # SAP SE, Fraport (…Services…)
     assert "matches several partners" in capsys.readouterr().err
     assert main(["profile", "no such partner", "--db", str(cli_db)]) == 1
 
