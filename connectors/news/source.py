@@ -7,6 +7,8 @@ waiting for the web source: the two extracts then run side by side, so GDELT's o
 5 seconds overlaps the site crawls instead of adding to them, and either source fails alone.
 The price is one more home-page (and robots.txt) request per site and run.
 Feeds declared on another site are not followed (recorded as skipped with the reason).
+GDELT is asked only for the articles seen since the partner's latest one already landed (the
+source's `cursor`), so articles land merged per article, never replaced per partner.
 """
 
 from __future__ import annotations
