@@ -85,6 +85,9 @@ class Settings:
     # If-None-Match / If-Modified-Since, or reused while younger than a source's max age.
     # None (`--full`, or no earlier run) fetches everything.
     answers: Any = None
+    # Where each source's incremental fetch starts, per partner (SourceSpec.cursor, read off
+    # what is already landed): {source: {partner_id: value}}. Empty with `--full`.
+    cursors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def source(self, name: str) -> dict[str, Any]:
         try:

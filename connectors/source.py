@@ -296,6 +296,11 @@ class SourceSpec:
         given or resolved.
     raw_sql: the DDL of its landing tables, when not sql/raw/<name>.sql (a source kept
         outside this repository).
+    cursor: for a source whose API can ask for "only what is new since X": SQL over its
+        landing tables giving (partner_id, value) rows; before the extract the refresh runs
+        it and hands the values to the extract as `settings.cursors[name]` (none with
+        `--full`). Its landing must then merge (a key per item, not per partner), since an
+        answer holds only the new items.
     """
 
     name: str
@@ -310,6 +315,7 @@ class SourceSpec:
     phase: int = 1
     identifies: str | None = None
     raw_sql: Path | None = None
+    cursor: str | None = None
 
 
 def declared_sources() -> list[SourceSpec]:

@@ -32,6 +32,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "partner_media_summary": ("partner_id",),
     "partner_web_profile": ("partner_id",),
     "partner_financials": ("financial_key",),
+    "partner_filings": ("partner_id", "accession"),
     "partner_ownership": ("ownership_key",),
     "partner_sanctions_hits": ("hit_key",),
     "partner_fit_evidence": ("evidence_key",),
@@ -63,6 +64,9 @@ class Change:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # A new fact of a partner that had none in this mart at `since` (a partner just added
+    # or just identified): its whole record is new, which is not news about the partner.
+    partner_new: bool = False
 
     @property
     def row(self) -> dict[str, Any]:
@@ -75,6 +79,7 @@ class Change:
             "key": self.key,
             "fields": {k: list(v) for k, v in self.fields.items()},
             "row": self.row,
+            "partner_new": self.partner_new,
         }
 
 
@@ -134,11 +139,14 @@ def changes(con: duckdb.DuckDBPyConnection, since: datetime) -> list[Change]:
         )
         was = {tuple(r[k] for k in keys): r for r in before}
         now = {tuple(r[k] for k in keys): r for r in after}
+        known = _partners_at(con, table, since) if any(k not in was for k in now) else set()
         for key in sorted(set(was) | set(now), key=str):
             old, new = was.get(key), now.get(key)
             named = dict(zip(keys, key, strict=True))
             if old is None:
-                found.append(Change(mart, "new", named, None, _plain(new)))
+                assert new is not None
+                first = "partner_id" in new and new["partner_id"] not in known
+                found.append(Change(mart, "new", named, None, _plain(new), partner_new=first))
             elif new is None:
                 if _still_open(con, table, keys, key):
                     continue  # only a provenance column moved: the fact is unchanged
@@ -152,6 +160,18 @@ def changes(con: duckdb.DuckDBPyConnection, since: datetime) -> list[Change]:
                 if diff:
                     found.append(Change(mart, "changed", named, _plain(old), _plain(new), diff))
     return found
+
+
+def _partners_at(con: duckdb.DuckDBPyConnection, table: str, at: datetime) -> set[Any]:
+    """The partners with a fact in `table` valid at `at` (none for a country mart)."""
+    if "partner_id" not in {c for c, _ in columns(con, table)}:
+        return set()
+    rows = con.execute(
+        f"select distinct partner_id from {table} "  # noqa: S608 (a history table's name)
+        "where valid_from < $t and (valid_to is null or valid_to >= $t)",
+        {"t": at},
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def _still_open(
@@ -191,7 +211,7 @@ def alerts(
     forms = set(rules.get("watch", {}).get("forms", []))
     out: list[Alert] = []
     adverse: dict[tuple[str, str], int] = {}
-    filings: set[tuple[str, str, str, str]] = set()
+    filings: set[tuple[str, str, str, str, str]] = set()
     for change in found:
         row = change.row
         pid = str(row.get("partner_id") or "")
@@ -219,10 +239,14 @@ def alerts(
         elif change.mart == "partner_fit" and change.what == "changed" and "tier" in change.fields:
             old, new = change.fields["tier"]
             out.append(Alert("fit", pid, f"fit tier {_show(old)} -> {_show(new)}"))
-        elif change.mart == "partner_financials" and change.what == "new":
-            if row.get("form") in forms:
-                filed, accession = str(row.get("filed")), str(row.get("accession"))
-                filings.add((pid, str(row["form"]), filed, accession))
+        elif change.mart == "partner_filings" and change.what == "new":
+            # only filings first seen now of a partner whose filings were known before
+            if row.get("form") in forms and not change.partner_new:
+                items = f", items {row['items']}" if row.get("items") else ""
+                filings.add(
+                    (pid, str(row["form"]), str(row.get("filing_date")), str(row["accession"]),
+                     items)
+                )  # fmt: skip
         elif change.mart == "country_profile" and "value" in change.fields:
             index = str(row.get("index_name"))
             limit = thresholds.get(index)
@@ -241,8 +265,8 @@ def alerts(
                     )
     for (pid, category), n in sorted(adverse.items()):
         out.append(Alert("adverse_media", pid, f"{n} new adverse media article(s): {category}"))
-    for pid, form, filed, accession in sorted(filings):
-        out.append(Alert("filing", pid, f"new {form} filed {filed} (accession {accession})"))
+    for pid, form, filed, accession, items in sorted(filings):
+        out.append(Alert("filing", pid, f"new {form} filed {filed} (accession {accession}{items})"))
     return out
 
 

@@ -28,7 +28,7 @@ from prefect.futures import as_completed
 
 from connectors.config import Settings, load_settings, work_dir
 from connectors.source import Extracted, SourceSpec, declared_sources
-from flows import build, landing, load, models
+from flows import build, landing, load, models, revalidate
 from flows.checks import run_params
 from flows.db import (
     connect_readonly,
@@ -304,7 +304,11 @@ def refresh(
             recovered = landing.ingest_earlier_journals(con, store, run_id)
             store.begin(run_id)
             if not full:
-                settings = replace(settings, answers=StoredAnswers.load(con, store))
+                settings = replace(
+                    settings,
+                    answers=StoredAnswers.load(con, store),
+                    cursors=revalidate.cursors(con, sources),
+                )
             con.execute(
                 "insert into ops.runs (run_id, started_at, status, partners) "
                 "values (?, ?, 'running', ?)",

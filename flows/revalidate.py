@@ -4,17 +4,23 @@ Before the extract tasks run, the latest final answer stored for every URL (a 2x
 404/410 that says "no such record"; not an error) is looked up in the writer database; the
 session factory (connectors/http.py) then revalidates it with its ETag / Last-Modified, or
 reuses it without a request while it is younger than its source's `max_age_hours`.
+Sources whose API takes a cursor (`SourceSpec.cursor`, e.g. GDELT's start time) get theirs
+from what is already landed (`cursors`).
 `partnerdd refresh --full` skips all of this.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
 from connectors.http import CachedAnswer
+from connectors.source import SourceSpec
 from flows.store import RawStore
 
 
@@ -60,3 +66,23 @@ class StoredAnswers:
 
     def body(self, sha256: str) -> bytes:
         return self.store.body(sha256)
+
+
+def cursors(
+    con: duckdb.DuckDBPyConnection, specs: Iterable[SourceSpec]
+) -> dict[str, dict[str, Any]]:
+    """{source: {partner_id: value}} from each source's `cursor` query over its landing
+    tables. A query that fails costs only the cursor: that source fetches in full."""
+    out: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        if spec.cursor is None:
+            continue
+        try:
+            rows = con.execute(spec.cursor).fetchall()
+        except duckdb.Error as exc:
+            logging.getLogger(__name__).warning(
+                "%s: cursor query failed, fetching in full: %s", spec.name, exc
+            )
+            continue
+        out[spec.name] = {str(p): v for p, v in rows if p is not None and v is not None}
+    return out

@@ -7,6 +7,8 @@ waiting for the web source: the two extracts then run side by side, so GDELT's o
 5 seconds overlaps the site crawls instead of adding to them, and either source fails alone.
 The price is one more home-page (and robots.txt) request per site and run.
 Feeds declared on another site are not followed (recorded as skipped with the reason).
+GDELT is asked only for the articles seen since the partner's latest one already landed (the
+source's `cursor`), so articles land merged per article, never replaced per partner.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ import requests
 from connectors.config import ConfigError, Settings
 from connectors.http import RawResponse
 from connectors.news.adverse import load_adverse_lexicon, tag_adverse
-from connectors.news.client import GdeltClient, configured_feeds, gdelt_phrase_query
+from connectors.news.client import (
+    GdeltClient,
+    configured_feeds,
+    gdelt_phrase_query,
+    gdelt_start,
+)
 from connectors.news.dedupe import dedupe_news
 from connectors.news.mentions import mention_phrase, mentions
 from connectors.news.parse import (
@@ -108,12 +115,17 @@ class _Run:
 
 
 def _gdelt(run: _Run, client: GdeltClient, partner: Partner, phrase: str) -> None:
+    """One ArtList request: since the partner's latest GDELT article already landed (the
+    cursor; none with --full or on a first run), else the configured timespan."""
+    timespan = str(run.conf["timespan"])
+    latest = run.settings.cursors.get(SOURCE, {}).get(partner.partner_id)
     try:
         query = gdelt_phrase_query(phrase)
         raw = client.artlist(
             query,
-            timespan=str(run.conf["timespan"]),
+            timespan=timespan,
             maxrecords=int(run.conf["max_records"]),
+            startdatetime=gdelt_start(latest, timespan, datetime.now(UTC)),
         )
     except ValueError as exc:
         run.row(partner.partner_id, "gdelt", client.base_url, "skipped", str(exc))
@@ -273,9 +285,18 @@ def parse(batch: Batch) -> Parsed:
     return parsed
 
 
+def article_key(partner_id: str, article: dict[str, Any]) -> str:
+    """What an article is landed by, so that a run adds to a partner's articles instead of
+    replacing them: partner and canonical URL (else normalised title). sql/raw/news.sql
+    computes the same for rows landed before the key existed."""
+    url, title = article.get("canonical_url"), article.get("title_key")
+    return f"{partner_id}|{url or (f'title:{title}' if title else '')}"
+
+
 def _article(base: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     return {
         **base,
+        "article_key": article_key(base["partner_id"], item),
         **{k: item.get(k) for k in ARTICLE_KEYS},
         "attribution": item["attribution"],
         "matched_name": item.get("matched_name"),
@@ -288,6 +309,7 @@ def _article(base: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
 def _adverse(base: dict[str, Any], tag: dict[str, Any], article: dict[str, Any]) -> dict[str, Any]:
     return {
         **base,
+        "article_key": article_key(base["partner_id"], article),
         **{k: tag[k] for k in ("url", "category", "phrase", "lang", "matched_text", "field")},
         "evidence": tag["evidence"],
         "title": article.get("title"),
@@ -321,8 +343,10 @@ SPEC = SourceSpec(
     landing={
         "raw.news__fetches": "partner_id",
         "raw.news__feed_fetches": "url",
-        "raw.news__articles": "partner_id",
-        "raw.news__adverse": "partner_id",
+        # Merged per article: an answer since the cursor holds only the new articles, and a
+        # partner whose fetch failed keeps the ones it had.
+        "raw.news__articles": "article_key",
+        "raw.news__adverse": "article_key",
     },
     kinds=("gdelt", "home", "own_feed", "config_feed"),
     config={
@@ -350,4 +374,10 @@ SPEC = SourceSpec(
     offline=lambda base_url: {"PARTNERDD_NEWS_OFFLINE": "1"},
     preflight=preflight,
     per_partner=False,
+    # GDELT's startdatetime: the latest GDELT article landed per partner (connectors/news/
+    # client.py gdelt_start). Feeds have no cursor: they are fetched whole (conditionally).
+    cursor="""
+        select partner_id, max(published) from raw.news__articles
+        where origin = 'gdelt' and published is not null group by partner_id
+    """,
 )

@@ -1,4 +1,5 @@
-"""SEC EDGAR for partners with a CIK (given or resolved): company profile and XBRL facts.
+"""SEC EDGAR for partners with a CIK (given or resolved): company profile, its recent filings
+(accession, form, dates, primary document) and XBRL facts.
 
 Every fact is kept in long form; annual headline metrics (revenue, net income, total assets,
 equity, employees; US-GAAP and IFRS) are derived from them with unit and period.
@@ -19,7 +20,15 @@ from connectors.sec.client import (
     sec_user_agent,
 )
 from connectors.sec.parse import derive_annual_metrics, parse_companyfacts, parse_submissions
-from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, Stored
+from connectors.source import (
+    Batch,
+    Extracted,
+    Parsed,
+    Partner,
+    SourceSpec,
+    Stored,
+    provenance,
+)
 
 SUBMISSIONS = "submissions"
 COMPANYFACTS = "companyfacts"
@@ -78,6 +87,26 @@ def _company_row(parsed: dict[str, Any], response: Stored) -> dict[str, Any]:
     return company
 
 
+FILING_COLUMNS = (
+    "cik", "accession", "form", "filing_date", "report_date", "acceptance_datetime",
+    "primary_document", "primary_doc_description", "items", "document_url",
+)  # fmt: skip
+
+
+def _filing_rows(filings: list[dict[str, Any]], response: Stored) -> list[dict[str, Any]]:
+    """The submissions' recent filings as landing rows, keyed per filing (CIK and accession):
+    the recent list keeps about the last 1,000, so a filing that moves on to an older page
+    (not fetched) stays landed instead of looking gone."""
+    return [
+        {
+            **{k: f[k] for k in FILING_COLUMNS},
+            "filing_key": f"{f['cik']}:{f['accession']}",
+            **provenance(response),
+        }
+        for f in filings
+    ]
+
+
 def _fact_rows(facts: list[dict[str, Any]], response: Stored) -> list[dict[str, Any]]:
     """The facts as landing rows, reusing each fact's dict (a company has thousands)."""
     sha, at = response.sha256, response.fetched_at
@@ -111,6 +140,7 @@ def parse(batch: Batch) -> Parsed:
             if response.kind == SUBMISSIONS:
                 result = parse_submissions(response.body, response.url, sha256=response.sha256)
                 parsed.add("raw.sec__companies", [_company_row(result, response)])
+                parsed.add("raw.sec__filings", _filing_rows(result["filings"], response))
             else:
                 facts = parse_companyfacts(response.body, response.url, sha256=response.sha256)
                 metrics = _metric_rows(facts, response)  # before the facts become rows
@@ -136,6 +166,7 @@ SPEC = SourceSpec(
     parse=parse,
     landing={
         "raw.sec__companies": "cik",
+        "raw.sec__filings": "filing_key",  # merged per filing (see _filing_rows)
         "raw.sec__facts": "cik",
         "raw.sec__annual_metrics": "cik",
     },

@@ -1,5 +1,6 @@
--- News about each registry partner from its latest collection (GDELT query, its own feeds,
--- general feeds naming it), deduplicated by canonical URL and normalised title.
+-- News about each registry partner (GDELT query, its own feeds, general feeds naming it), every
+-- article landed so far (GDELT is asked only since the latest one seen), deduplicated by
+-- canonical URL and normalised title.
 with partners as (
     select partner_id as partner_id
     from staging.stg_registry__partners

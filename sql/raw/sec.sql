@@ -1,5 +1,5 @@
--- SEC EDGAR (issue 3): company profile from submissions, every XBRL fact in long form, and the
--- annual headline metrics derived from them (connectors/sec/metrics.py).
+-- SEC EDGAR (issue 3): company profile and recent filings from submissions, every XBRL fact in
+-- long form, and the annual headline metrics derived from them (connectors/sec/metrics.py).
 create table if not exists raw.sec__companies (
     cik varchar not null,
     name varchar,
@@ -28,6 +28,26 @@ create table if not exists raw.sec__companies (
     older_filing_pages integer,
     latest_annual_form varchar,
     latest_annual_filed varchar,
+    source_url varchar not null,
+    payload_sha256 varchar not null,
+    fetched_at timestamptz not null
+);
+
+-- The submissions' filings.recent list, one row per CIK and accession (filing_key), merged
+-- per filing: SEC has no request cursor, the whole recent list comes each time, and a filing
+-- that leaves it for an older page stays.
+create table if not exists raw.sec__filings (
+    filing_key varchar not null,
+    cik varchar not null,
+    accession varchar,
+    form varchar,
+    filing_date varchar,
+    report_date varchar,
+    acceptance_datetime varchar,
+    primary_document varchar,
+    primary_doc_description varchar,
+    items varchar,
+    document_url varchar,
     source_url varchar not null,
     payload_sha256 varchar not null,
     fetched_at timestamptz not null

@@ -1,10 +1,14 @@
--- Adverse-media tags (lexicon category and phrase) on each partner's latest news collection
--- (stg_news__fetches).
+-- Adverse-media tags (lexicon category and phrase) on the partners' articles
+-- (stg_news__articles), from the collection that landed each article last: tags an article
+-- no longer carries (a lexicon change, then a reparse) do not linger.
 with source as (
     select a.*
     from raw.news__adverse as a
-    semi join staging.stg_news__fetches as f
-        on a.partner_id = f.partner_id and a.collection_id = f.collection_id
+    semi join staging.stg_news__articles as n
+        on
+            a.partner_id = n.partner_id
+            and a.article_key = n.article_key
+            and a.collection_id = n.collection_id
 ),
 
 renamed as (

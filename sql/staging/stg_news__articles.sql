@@ -1,15 +1,20 @@
--- News articles of each partner's latest collection (stg_news__fetches), deduplicated by
--- canonical URL and title.
+-- Every news article landed for a partner: articles are merged per article (article_key) run
+-- after run, so an article stays after it leaves GDELT's window or a feed, and a partner whose
+-- fetch failed keeps the articles it had. Deduplicated by canonical URL (the landing key) and,
+-- across runs, by normalised title (the earliest published copy of a story is kept).
 with source as (
-    select a.*
-    from raw.news__articles as a
-    semi join staging.stg_news__fetches as f
-        on a.partner_id = f.partner_id and a.collection_id = f.collection_id
+    select *
+    from raw.news__articles
+    qualify row_number() over (
+        partition by partner_id, coalesce(title_key, article_key)
+        order by published nulls last, article_key
+    ) = 1
 ),
 
 renamed as (
     select
         partner_id as partner_id,
+        article_key as article_key,
         collection_id as collection_id,
         url as url,
         canonical_url as canonical_url,

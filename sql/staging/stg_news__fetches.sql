@@ -1,7 +1,7 @@
 -- Every news fetch of the latest run: per partner (GDELT query, home page, own feeds) and the
 -- general feeds from config (partner_id null), each with its outcome and reason. A parse
--- replaces the partner's fetch rows, so raw keeps one collection per partner; the other
--- stg_news__ models keep the rows of these collections only.
+-- replaces the partner's fetch rows, so raw keeps one collection per partner (articles, by
+-- contrast, are merged per article across collections: stg_news__articles).
 with partner_fetches as (
     select * from raw.news__fetches
 ),

@@ -1,10 +1,15 @@
 """Nightly operation over one replay server: a second refresh with nothing changed upstream
 makes only conditional requests (or none, where still fresh) and changes no fact; a third
 with one upstream change closes exactly the affected rows and `changes` lists exactly it;
-answers changed upstream are fetched in full; `full=True` ignores everything held."""
+a night where Microsoft's real recorded submissions gain one 8-K (added by us at the top of
+the recent list, the oldest filing moving off it as on EDGAR) opens exactly that filing and
+`partnerdd changes` alerts on exactly it; answers changed upstream are fetched in full;
+`full=True` ignores everything held."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +21,34 @@ import pytest
 
 from connectors.config import for_every_source
 from connectors.replay import ReplayServer, Route
-from flows import changes
+from flows import changes, cli
 from flows.offline import DEMO_PARTNERS, SNAPSHOT_DIR, source_overrides
 from flows.refresh import refresh
 
 SAP_LEI = "529900D6BF99LW9R2E68"
 SAP_RECORD = f"/gleif/lei-records/{SAP_LEI}"
 OFAC_ALT = "/sanctions/ofac/alt.csv"
+MSFT_SUBMISSIONS = "/sec/submissions/CIK0000789019.json"
+NEW_8K = {
+    "accessionNumber": "0001193125-25-180001", "filingDate": "2025-08-05",
+    "reportDate": "2025-08-04", "acceptanceDateTime": "2025-08-05T20:05:12.000Z", "act": "34",
+    "form": "8-K", "fileNumber": "001-37845", "filmNumber": "251190001", "items": "5.02",
+    "core_type": "8-K", "size": 201345, "isXBRL": 1, "isInlineXBRL": 1,
+    "primaryDocument": "msft-20250804.htm", "primaryDocDescription": "8-K",
+}  # fmt: skip
+
+
+def _with_new_8k() -> tuple[bytes, str]:
+    """Microsoft's recorded submissions with NEW_8K first in filings.recent and the oldest
+    filing gone from it (EDGAR keeps about 1,000 there); returns the body and that accession."""
+    data = json.loads(
+        (SNAPSHOT_DIR / "sec/submissions_CIK0000789019_MSFT_20250802.json").read_bytes()
+    )
+    recent = data["filings"]["recent"]
+    dropped = recent["accessionNumber"][-1]
+    for name, values in recent.items():
+        recent[name] = [NEW_8K[name], *values[:-1]]
+    return json.dumps(data).encode(), dropped
 
 
 def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -122,6 +148,13 @@ def nights(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> I
                 found,
                 changes.alerts(found, changes.load_rules({}), changes.partners_by_country(con)),
             )
+        body, out["dropped"] = _with_new_8k()
+        server.add(Route(MSFT_SUBMISSIONS, body=body, content_type="application/json"))
+        night("filing", {"PARTNERDD_SEC_MAX_AGE_HOURS": "0"})
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = cli.main(["changes", "--db", str(db), "--format", "json"])
+        out["filing"]["changes"] = (code, json.loads(printed.getvalue()))
         night("full", {}, full=True)
         yield out
 
@@ -176,6 +209,53 @@ def test_one_upstream_change_closes_exactly_its_rows_and_is_listed(nights: dict)
         ("sap", "lei_status ISSUED -> LAPSED"),
     ]
     assert {a.subject for a in raised} == {"sap"}
+
+
+def test_one_new_8k_upstream_is_the_one_change_and_alert(nights: dict) -> None:
+    night = nights["filing"]
+    assert night["summary"]["status"] in ("ok", "ok_with_warnings")
+    by_url = {_where(r["url"]): r for r in night["log"] if r["status"] == 200}
+    assert by_url[f"{MSFT_SUBMISSIONS}?"]["reused"] is None  # changed: fetched in full
+    assert night["history"] == {"opened": [("partner_filings", "microsoft")], "closed": []}
+    code, listed = night["changes"]
+    assert code == 0
+    assert [(c["mart"], c["what"], c["key"]) for c in listed["changes"]] == [
+        (
+            "partner_filings",
+            "new",
+            {"partner_id": "microsoft", "accession": NEW_8K["accessionNumber"]},
+        )
+    ]
+    assert listed["alerts"] == [
+        {
+            "category": "filing",
+            "subject": "microsoft",
+            "text": f"new 8-K filed 2025-08-05 (accession {NEW_8K['accessionNumber']}, items 5.02)",
+            "partners": [],
+        }
+    ]
+    # the filing that left the recent list is still there: SEC has no cursor, landing merges
+    (kept,) = _rows(
+        nights["db"],
+        "select count(*) as n from marts.partner_filings where accession = ?",
+        [nights["dropped"]],
+    )
+    assert kept["n"] == 1
+
+
+def test_filings_of_every_sec_partner_are_landed(nights: dict) -> None:
+    rows = _rows(
+        nights["db"],
+        "select partner_id, count(*) as n, count(*) filter (where form in ('8-K', '6-K')) as "
+        "current_reports from marts.partner_filings group by 1 order by 1",
+    )
+    by_partner = {r["partner_id"]: r for r in rows}
+    assert set(by_partner) == {"infosys", "microsoft", "sap", "shell", "snowflake", "toyota"}
+    assert by_partner["microsoft"]["n"] == 1011  # 1,010 recorded, the new 8-K
+    assert by_partner["sap"]["current_reports"] == 361  # SAP's 6-Ks, as recorded
+    report = nights["first"]["summary"]["tables"]
+    for model in ("stg_sec__filings", "partner_filings"):
+        assert report[model]["failures"] == [] and report[model]["quarantined"] == 0, report[model]
 
 
 def test_full_fetches_everything_again(nights: dict) -> None:
