@@ -222,10 +222,9 @@ def build_model(
         return ModelOutcome(model.name, "unchanged")
     _materialise(con, model, context)
     total = int(load.scalar(con, f"select count(*) from {ROWS}"))  # noqa: S608
-    changed = _changed_rows(con, target)
-    chunks = _chunks(changed, total)
-    result = _validate_changed(con, validator, model.name, chunks, params)
-    changed = total if changed is None else changed
+    some = _changed_rows(con, target)
+    result = _validate_changed(con, validator, model.name, _chunks(some, total), params)
+    changed = total if some is None else some
     bad = sorted({int(i) for i in result.quarantined["row_index"]})
     outcome = ModelOutcome(
         model.name,
