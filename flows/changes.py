@@ -285,7 +285,28 @@ def partners_by_country(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return out
 
 
-def markdown(found: Sequence[Change], raised: Sequence[Alert], since_label: str) -> str:
+def counts(found: Sequence[Change]) -> dict[tuple[str, str], int]:
+    """How many facts are new, changed or gone per mart: {(mart, what): n}."""
+    n: dict[tuple[str, str], int] = {}
+    for change in found:
+        n[(change.mart, change.what)] = n.get((change.mart, change.what), 0) + 1
+    return n
+
+
+def first_run_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """On the first run every current fact is new: counted in SQL, not listed one by one."""
+    n: dict[tuple[str, str], int] = {}
+    for mart in _history_marts(con):
+        query = f"select count(*) from history.{mart} where valid_to is null"  # noqa: S608
+        rows = int(con.execute(query).fetchall()[0][0])
+        if rows:
+            n[(mart, "new")] = rows
+    return n
+
+
+def markdown(
+    changed: Mapping[tuple[str, str], int], raised: Sequence[Alert], since_label: str
+) -> str:
     """The report: alerts first, then how many facts changed per mart. Scraped text is
     escaped for Markdown (it is not ours) as in the dossiers."""
     lines = [f"# What changed since {md(since_label)}", ""]
@@ -296,16 +317,13 @@ def markdown(found: Sequence[Change], raised: Sequence[Alert], since_label: str)
             lines.append(f"- **{alert.category}** {md(alert.subject)}: {md(alert.text)}{also}")
     else:
         lines.append("No alerts.")
-    counts: dict[tuple[str, str], int] = {}
-    for change in found:
-        counts[(change.mart, change.what)] = counts.get((change.mart, change.what), 0) + 1
     lines += ["", "## Facts changed", ""]
-    if not counts:
+    if not changed:
         lines.append("None.")
     else:
         lines += ["| mart | new | changed | gone |", "|---|---|---|---|"]
-        for mart in sorted({m for m, _ in counts}):
-            n = [counts.get((mart, w), 0) for w in ("new", "changed", "gone")]
+        for mart in sorted({m for m, _ in changed}):
+            n = [changed.get((mart, w), 0) for w in ("new", "changed", "gone")]
             lines.append(f"| {mart} | {n[0]} | {n[1]} | {n[2]} |")
     return "\n".join(lines) + "\n"
 

@@ -4,7 +4,7 @@ Each YAML file maps a model (a staging table or mart) to its checks:
 
     stg_example:
       rows: {min: 0.5 * partners_with_lei, warn_max: 50 * partners}
-      columns: [id, name, country]         # each column must exist
+      columns: [id, name, country]         # these columns must exist (others may too)
       exact_columns: [id, name, country]   # or: exactly this column set
       unique_combination: [id, year]       # or {columns: [...], severity: warn, note: ...}
       checks:                              # per column, one test or a list of tests
@@ -155,8 +155,9 @@ class ModelChecks:
         names: set[str] = set()
         for config in self.expectations:
             kwargs = config["kwargs"]
-            if config["type"] == "expect_table_columns_to_match_set":
+            if config["type"] == "expect_table_columns_to_match_set" and kwargs["exact_match"]:
                 return list(available)
+            names.update(kwargs.get("column_set", []))
             names.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
             names.update(kwargs.get("column_list", []))
             names.update(_IDENTIFIERS.findall(kwargs.get("row_condition", "")))
@@ -296,8 +297,9 @@ def _model(name: str, spec: Any, path: Path) -> ModelChecks:
     if "exact_columns" in spec:
         kwargs = {"column_set": _names(spec["exact_columns"], where), "exact_match": True}
         expectations.append(_config("expect_table_columns_to_match_set", kwargs))
-    for column in _names(spec["columns"], where) if "columns" in spec else []:
-        expectations.append(_config("expect_column_to_exist", {"column": column}))
+    if "columns" in spec:  # one expectation for the set: GX's cost is per expectation
+        kwargs = {"column_set": _names(spec["columns"], where), "exact_match": False}
+        expectations.append(_config("expect_table_columns_to_match_set", kwargs))
     if "unique_combination" in spec:
         expectations.append(_unique_combination(spec["unique_combination"], where))
     checks = spec.get("checks", {})

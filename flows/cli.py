@@ -257,7 +257,7 @@ def _cmd_changes(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(json.dumps(body, indent=2, default=str, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(changes.markdown(found, raised, label))
+        sys.stdout.write(changes.markdown(changes.counts(found), raised, label))
     return 0
 
 

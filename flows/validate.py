@@ -51,6 +51,14 @@ def row_json(row: pd.Series) -> str:
     )
 
 
+def _observed(detail: Mapping[str, Any]) -> str:
+    """What a failed table-level expectation saw; for a column set, the missing columns."""
+    mismatched = (detail.get("details") or {}).get("mismatched") or {}
+    if mismatched.get("missing"):
+        return f"missing columns {sorted(mismatched['missing'])!r}"
+    return f"observed {detail.get('observed_value')!r}"
+
+
 class Validator:
     """One ephemeral GX context per refresh. Each table's suite, asset and validation
     definition are added once and reused; Data Docs are written to docs_dir by finish()."""
@@ -161,9 +169,9 @@ class Validator:
                 continue
             indexes = detail.get("unexpected_index_list")
             if severity != "critical":
-                warnings.append(f"{description}: observed {detail.get('observed_value')!r}")
+                warnings.append(f"{description}: {_observed(detail)}")
             elif indexes is None:
-                failures.append(f"{description}: observed {detail.get('observed_value')!r}")
+                failures.append(f"{description}: {_observed(detail)}")
             else:
                 column = config.kwargs.get("column") or ",".join(
                     config.kwargs.get("column_list", [])

@@ -47,8 +47,8 @@ def test_a_compact_model_becomes_gx_expectations(tmp_path: Path) -> None:
         ("expect_table_row_count_to_be_between", {"min_value": {"$PARAMETER": "2 * partners"}},
          "critical"),
         ("expect_table_row_count_to_be_between", {"max_value": 100}, "warning"),
-        ("expect_column_to_exist", {"column": "a"}, "critical"),
-        ("expect_column_to_exist", {"column": "b"}, "critical"),
+        ("expect_table_columns_to_match_set", {"column_set": ["a", "b"], "exact_match": False},
+         "critical"),
         ("expect_column_values_to_not_be_null", {"column": "a"}, "critical"),
         ("expect_column_values_to_be_unique", {"column": "a"}, "critical"),
     ]  # fmt: skip

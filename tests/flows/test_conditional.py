@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -124,6 +125,11 @@ def nights(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> I
             }
 
         night("first", {})
+        with duckdb.connect(str(db), read_only=True) as con:
+            out["first"]["counted"] = changes.first_run_counts(con)
+            out["first"]["listed"] = changes.counts(
+                changes.changes(con, datetime.min.replace(tzinfo=UTC))
+            )
         night("quiet", {})  # configured max ages: sanctions revalidated, the rest fresh
         night(
             "revalidate", for_every_source("max_age_hours", "0")
@@ -157,6 +163,14 @@ def nights(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> I
         out["filing"]["changes"] = (code, json.loads(printed.getvalue()))
         night("full", {}, full=True)
         yield out
+
+
+def test_the_first_run_counts_every_current_fact_as_new(nights: dict) -> None:
+    first = nights["first"]
+    assert first["summary"]["changes"]["since"] == changes.FIRST_RUN
+    assert first["counted"] == first["listed"]  # counted in SQL = listed one by one
+    assert first["counted"][("partner_profile", "new")] == 9
+    assert first["summary"]["changes"]["facts_changed"] == sum(first["counted"].values())
 
 
 def test_a_quiet_night_asks_only_conditionally_and_changes_no_fact(nights: dict) -> None:

@@ -91,5 +91,5 @@ def test_no_alerts_no_notification(webhook: dict[str, Any]) -> None:
 
 
 def test_the_report_escapes_scraped_text() -> None:
-    text = markdown([], ALERTS, "run x")
+    text = markdown({}, ALERTS, "run x")
     assert "<b>" not in text and "&lt;b&gt;LTD&lt;/b&gt;" in text
