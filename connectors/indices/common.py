@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors import xlsx
 from connectors.countries import resolve
 
 MISSING_MARKERS = frozenset({"", "#null!", "..", "n/a", "na", "-", "#n/a"})
@@ -81,16 +82,7 @@ def _cell_text(value: Any) -> str:
 
 
 def _xlsx_tables(body: bytes) -> list[list[list[str]]]:
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-    try:
-        return [
-            [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-            for sheet in workbook.worksheets
-        ]
-    finally:
-        workbook.close()
+    return [[[_cell_text(v) for v in row] for row in sheet] for sheet in xlsx.sheets(body)]
 
 
 def _xls_tables(body: bytes) -> list[list[list[str]]]:

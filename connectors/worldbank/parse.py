@@ -8,10 +8,10 @@ pctrankupper; missing values are the string "..") and the API v2 JSON
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
+from connectors import xlsx
 from connectors.countries import resolve
 
 # voice and accountability, political stability, government effectiveness, regulatory quality,
@@ -68,14 +68,10 @@ def _row(
 
 def parse_wgi_workbook(body: bytes) -> list[dict[str, Any]]:
     """Long rows from the bulk workbook, one per country, year and indicator."""
-    import openpyxl  # imported here: only the bulk path needs it
-
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
-        raise WgiPayloadError(f"not an xlsx workbook: {exc}") from exc
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
+        rows = iter(xlsx.sheets(body)[0])
+    except (xlsx.XlsxError, IndexError) as exc:
+        raise WgiPayloadError(str(exc) or "workbook has no sheet") from exc
     header = tuple(str(h).strip().lower() if h is not None else "" for h in next(rows, ()))
     missing = [c for c in WORKBOOK_COLUMNS if c not in header]
     if missing:
@@ -83,7 +79,7 @@ def parse_wgi_workbook(body: bytes) -> list[dict[str, Any]]:
     index = {name: header.index(name) for name in WORKBOOK_COLUMNS}
     out = []
     for values in rows:
-        if values is None or values[index["code"]] in (None, ""):
+        if values[index["code"]] in (None, ""):
             continue
         record = {name: values[i] for name, i in index.items()}
         indicator = str(record["indicator"]).strip().lower()
@@ -96,7 +92,6 @@ def parse_wgi_workbook(body: bytes) -> list[dict[str, Any]]:
                 record,
             )
         )
-    workbook.close()
     return out
 
 
