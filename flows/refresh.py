@@ -183,6 +183,7 @@ def _extract_phase(
             con, store, spec, settings, run_id,
             on_group=lambda name=spec.name: report(f"parse {name}", advance=1),
         )  # fmt: skip
+        report(f"parse {spec.name}", total=results[spec.name].groups)  # done: the bar stops
     return results
 
 
@@ -193,11 +194,12 @@ def _build(
     context: dict[str, Any],
     params: dict[str, Any],
     names: tuple[str, ...] | None = None,
+    stage: str = "build",
 ) -> dict[str, build.ModelOutcome]:
     fingerprint = build.config_fingerprint(context["env"])
     outcomes: dict[str, build.ModelOutcome] = {}
     todo = [m for m in models.ORDER if names is None or m.name in names]
-    report("build", total=len(todo))
+    report(stage, total=len(todo))
     for model in todo:
         started = time.perf_counter()
         try:
@@ -208,7 +210,7 @@ def _build(
             )
         outcome.seconds = time.perf_counter() - started
         outcomes[model.name] = outcome
-        report("build", advance=1)
+        report(stage, advance=1)
     build.drop_temp(con)
     return outcomes
 
@@ -316,8 +318,9 @@ def refresh(
             )
             _write_registry(con, run_id, registry_path, partners, issues, started)
             context = {"settings": settings, "env": env, "home": home, "run_id": run_id}
+            params = run_params(partners, settings)
             outcomes = _build(
-                con, validator, run_id, context, run_params(partners, settings), (REGISTRY_MODEL,)
+                con, validator, run_id, context, params, (REGISTRY_MODEL,), "validate registry"
             )
             summary: dict[str, Any] = {
                 "run_id": run_id,
