@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from connectors.countries import resolve
 from flows.db import columns, records, table_exists
 from flows.dossier.checklists import agreement_checklist, launch_questions
 from flows.fit.config import C_LABELS, CS, load_fit_config
@@ -237,6 +238,7 @@ def dossier_data(
         "home": {
             "name": home.name,
             "country": home.country_iso3,
+            "country_name": resolve(home.country_iso3).name or home.country_iso3,
             "have": list(home.capabilities_have),
             "seek": list(home.capabilities_seek),
             "aims": home.aims,
