@@ -43,6 +43,16 @@ class ResponseTooLarge(requests.RequestException):
     """The body exceeded the configured cap; the partial body was discarded."""
 
 
+class ResponseTooSlow(requests.Timeout):
+    """The whole exchange took longer than the total cap (e.g. a server trickling bytes,
+    which a read timeout alone never stops: it restarts with every byte)."""
+
+
+class RetryAfterTooLong(requests.RequestException):
+    """The server asked to retry later than the configured cap: the request is deferred to
+    the next run instead of holding this one."""
+
+
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """A header's value whatever the case of its name (HTTP names are case-insensitive)."""
     wanted = name.lower()
@@ -175,17 +185,35 @@ class PoliteRetry(Retry):
     asks for one request every 5 s. Retry-After, when sent, still wins (urllib3 sleeps for it).
     """
 
-    def __init__(self, *args: Any, min_backoff: float = 0.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        min_backoff: float = 0.0,
+        max_retry_after: float = float("inf"),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.min_backoff = min_backoff
+        self.max_retry_after = max_retry_after
 
     def new(self, **kwargs: Any) -> PoliteRetry:
         retry = super().new(**kwargs)
         retry.min_backoff = self.min_backoff
+        retry.max_retry_after = self.max_retry_after
         return retry
 
     def get_backoff_time(self) -> float:
         return max(float(super().get_backoff_time()), self.min_backoff)
+
+    def sleep(self, response: Any = None) -> None:
+        """Sleep before the retry, unless the server's Retry-After passes the cap."""
+        after = self.get_retry_after(response) if response is not None else None
+        if after is not None and after > self.max_retry_after:
+            raise RetryAfterTooLong(
+                f"deferred to the next run: the server asks to retry after {after:.0f} s, "
+                f"over the cap of {self.max_retry_after:.0f} s (max_retry_after_seconds)"
+            )
+        super().sleep(response)
 
 
 class PoliteSession(requests.Session):
@@ -200,6 +228,7 @@ class PoliteSession(requests.Session):
         rate_per_second: float,
         max_response_bytes: int,
         retry: Retry,
+        total_timeout: float = float("inf"),
         answers: AnswerCache | None = None,
         max_age: timedelta = timedelta(0),
     ) -> None:
@@ -208,6 +237,7 @@ class PoliteSession(requests.Session):
         self.answers = answers
         self.max_age = max_age
         self.timeout = timeout
+        self.total_timeout = total_timeout
         self.rate_per_second = rate_per_second
         self.max_response_bytes = max_response_bytes
         self.headers["User-Agent"] = user_agent
@@ -232,7 +262,8 @@ class PoliteSession(requests.Session):
         """GET url and return the whole body (up to the cap) with status and headers.
 
         Non-2xx answers are returned, not raised: the caller stores them as raw evidence
-        and decides. Network errors and an over-size body raise.
+        and decides. Network errors, an over-size body, an exchange (retries included) longer
+        than the total cap and a Retry-After over its cap raise.
 
         With an answer cache, a stored answer younger than the source's max age is returned
         without a request, and an older one is revalidated (If-None-Match /
@@ -242,6 +273,7 @@ class PoliteSession(requests.Session):
         if cached is not None and datetime.now(UTC) - cached.fetched_at < self.max_age:
             return self._reuse(cached, "fresh", cached.fetched_at)
         headers = {**(headers or {}), **_conditions(cached)}
+        deadline = time.monotonic() + self.total_timeout
         with self.get(
             url, params=params, headers=headers, stream=True, allow_redirects=allow_redirects
         ) as resp:
@@ -254,11 +286,18 @@ class PoliteSession(requests.Session):
                 )
             chunks: list[bytes] = []
             size = 0
-            for chunk in resp.iter_content(chunk_size=65536):
+            # read1: whatever one socket read brings (a read of 64 KiB would wait for all
+            # of it, byte by byte), so the total cap is checked as bytes trickle in
+            while chunk := resp.raw.read1(65536, decode_content=True):
                 size += len(chunk)
                 if size > self.max_response_bytes:
                     raise ResponseTooLarge(
                         f"{resp.url}: body exceeds cap of {self.max_response_bytes} bytes"
+                    )
+                if time.monotonic() > deadline:
+                    raise ResponseTooSlow(
+                        f"{redact_url(resp.url)}: no whole answer within the total cap of "
+                        f"{self.total_timeout:.0f} s ({size} bytes so far)"
                     )
                 chunks.append(chunk)
             return RawResponse(
@@ -312,6 +351,7 @@ def make_session(
         respect_retry_after_header=True,
         raise_on_status=False,
         min_backoff=1.0 / rate if rate > 0 else 0.0,
+        max_retry_after=float(http["max_retry_after_seconds"]),
     )
     return PoliteSession(
         source,
@@ -320,6 +360,7 @@ def make_session(
         rate_per_second=rate,
         max_response_bytes=int(max_response_bytes or http["max_response_bytes"]),
         retry=retry,
+        total_timeout=float(http["total_timeout_seconds"]),
         answers=settings.answers,
         max_age=timedelta(hours=float(src.get("max_age_hours", 0) or 0)),
     )

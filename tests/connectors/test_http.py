@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
+import requests
 
 from connectors.config import ConfigError, load_settings
-from connectors.http import PoliteRetry, ResponseTooLarge, make_session
+from connectors.http import PoliteRetry, ResponseTooLarge, ResponseTooSlow, make_session
 from connectors.replay import ReplayServer, Route
 
 
@@ -63,3 +68,53 @@ def test_env_overrides_and_bad_values() -> None:
     assert settings.source_url("gleif") == "http://127.0.0.1:1/api"
     with pytest.raises(ConfigError, match="PARTNERDD_RETRIES"):
         load_settings({"PARTNERDD_RETRIES": "many"})
+
+
+def test_a_retry_after_over_the_cap_defers_instead_of_sleeping() -> None:
+    route = Route(
+        path="/x", body=b"ok", fail_first=1, fail_status=429, fail_headers={"Retry-After": "3600"}
+    )
+    with ReplayServer(routes=[route]) as server:
+        session = make_session("test", _settings(PARTNERDD_MAX_RETRY_AFTER_SECONDS="60"))
+        with pytest.raises(requests.RequestException, match="deferred to the next run.*3600 s"):
+            session.fetch(server.base_url + "/x")
+    assert len(server.requests) == 1  # asked once, no hour-long sleep, no retry
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """Promises 1,000 bytes and sends one every 0.2 s: each read arrives well within the read
+    timeout, so only a cap on the whole exchange stops it."""
+
+    sent: list[int] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        try:
+            for i in range(1000):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                _Trickle.sent.append(i)
+                time.sleep(0.2)
+        except OSError:  # the client gave up
+            pass
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def test_a_trickling_server_is_stopped_by_the_total_cap() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = make_session(
+            "test",
+            _settings(PARTNERDD_TOTAL_TIMEOUT_SECONDS="1", PARTNERDD_READ_TIMEOUT_SECONDS="5"),
+        )
+        with pytest.raises(ResponseTooSlow, match="total cap of 1 s"):
+            session.fetch(f"http://127.0.0.1:{server.server_address[1]}/slow")
+    finally:
+        server.shutdown()
+    assert 0 < len(_Trickle.sent) < 1000  # stopped mid-body, not after the whole trickle
