@@ -9,6 +9,7 @@ so the two never stack.
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -46,6 +47,68 @@ class ResponseTooLarge(requests.RequestException):
 class ResponseTooSlow(requests.Timeout):
     """The whole exchange took longer than the total cap (e.g. a server trickling bytes,
     which a read timeout alone never stops: it restarts with every byte)."""
+
+
+class Cancelled(requests.RequestException):
+    """The run was cancelled (SIGTERM, Ctrl-C) while this request waited or read."""
+
+
+class _Cancellation:
+    """Stops every request of the process at once: the run is being cancelled. Waits (rate
+    limit, retry back-off) end, and in-flight reads are cut by shutting their sockets down
+    (a read blocked on a trickling server would otherwise wait for its next byte)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._lock = threading.Lock()
+        self._reading: set[Any] = set()
+
+    def check(self) -> None:
+        if self.event.is_set():
+            raise Cancelled("the run was cancelled")
+
+    def wait(self, seconds: float) -> None:
+        """Sleep `seconds`, or raise Cancelled as soon as the run is cancelled."""
+        if self.event.wait(max(seconds, 0.0)):
+            raise Cancelled("the run was cancelled")
+
+    def reading(self, raw: Any) -> None:
+        with self._lock:
+            self._reading.add(raw)
+
+    def done(self, raw: Any) -> None:
+        with self._lock:
+            self._reading.discard(raw)
+
+    def cancel(self) -> None:
+        self.event.set()
+        with self._lock:
+            reading = list(self._reading)
+        for raw in reading:
+            sock = _socket_of(raw)
+            try:
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+    def reset(self) -> None:
+        """A new run in the same process (`partnerdd serve`) starts uncancelled."""
+        self.event.clear()
+
+
+CANCELLATION = _Cancellation()
+
+
+def _socket_of(raw: Any) -> socket.socket | None:
+    """The socket a urllib3 response reads from: its connection's, or, once http.client
+    has handed it to the response (a body read to the end of the connection), the
+    response file's."""
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is None:
+        file = getattr(getattr(raw, "_fp", None), "fp", None)  # BufferedReader(SocketIO)
+        sock = getattr(getattr(file, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
 
 
 class RetryAfterTooLong(requests.RequestException):
@@ -169,9 +232,7 @@ class HostRateLimiter:
             now = time.monotonic()
             slot = max(now, self._next_slot.get(host, now))
             self._next_slot[host] = slot + interval
-        delay = slot - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+        CANCELLATION.wait(slot - time.monotonic())
 
 
 RATE_LIMITER = HostRateLimiter()
@@ -213,7 +274,9 @@ class PoliteRetry(Retry):
                 f"deferred to the next run: the server asks to retry after {after:.0f} s, "
                 f"over the cap of {self.max_retry_after:.0f} s (max_retry_after_seconds)"
             )
-        super().sleep(response)
+        # urllib3 sleeps for Retry-After when sent, else for the back-off; a cancelled run
+        # stops waiting at once
+        CANCELLATION.wait(after if after is not None else self.get_backoff_time())
 
 
 class PoliteSession(requests.Session):
@@ -248,6 +311,7 @@ class PoliteSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.timeout)
         host = urlsplit(url if isinstance(url, str) else url.decode()).netloc
+        CANCELLATION.check()
         RATE_LIMITER.wait(host, self.rate_per_second)
         return super().request(method, url, *args, **kwargs)
 
@@ -284,10 +348,27 @@ class PoliteSession(requests.Session):
                 raise ResponseTooLarge(
                     f"{resp.url}: Content-Length {declared} exceeds cap {self.max_response_bytes}"
                 )
-            chunks: list[bytes] = []
-            size = 0
-            # read1: whatever one socket read brings (a read of 64 KiB would wait for all
-            # of it, byte by byte), so the total cap is checked as bytes trickle in
+            CANCELLATION.reading(resp.raw)
+            try:
+                body = self._read(resp, deadline)
+            finally:
+                CANCELLATION.done(resp.raw)
+            return RawResponse(
+                source=self.source,
+                url=redact_url(resp.url) or resp.url,
+                status=resp.status_code,
+                headers=dict(resp.headers),
+                body=body,
+                fetched_at=datetime.now(UTC),
+            )
+
+    def _read(self, resp: requests.Response, deadline: float) -> bytes:
+        """The whole body, within the size cap, the total time cap and the run's life."""
+        chunks: list[bytes] = []
+        size = 0
+        # read1: whatever one socket read brings (a read of 64 KiB would wait for all of it,
+        # byte by byte), so the caps are checked as bytes trickle in
+        try:
             while chunk := resp.raw.read1(65536, decode_content=True):
                 size += len(chunk)
                 if size > self.max_response_bytes:
@@ -300,14 +381,9 @@ class PoliteSession(requests.Session):
                         f"{self.total_timeout:.0f} s ({size} bytes so far)"
                     )
                 chunks.append(chunk)
-            return RawResponse(
-                source=self.source,
-                url=redact_url(resp.url) or resp.url,
-                status=resp.status_code,
-                headers=dict(resp.headers),
-                body=b"".join(chunks),
-                fetched_at=datetime.now(UTC),
-            )
+        finally:
+            CANCELLATION.check()  # a connection cut by a cancellation is not an answer
+        return b"".join(chunks)
 
     def _cached(self, url: str, params: Mapping[str, str] | None) -> CachedAnswer | None:
         if self.answers is None:

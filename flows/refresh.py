@@ -9,6 +9,7 @@ failed validation; nothing is published).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,9 +25,11 @@ import duckdb
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 from prefect.futures import as_completed
 
 from connectors.config import Settings, load_settings, work_dir
+from connectors.http import CANCELLATION
 from connectors.source import Extracted, SourceSpec, declared_sources
 from flows import build, landing, load, models, revalidate
 from flows.checks import run_params
@@ -298,6 +301,7 @@ def refresh(
     clock = time.perf_counter()
     validator = Validator(docs)
     timings = {"validator_start": time.perf_counter() - clock}
+    CANCELLATION.reset()  # `partnerdd serve` runs one refresh after another in one process
     with writer_lock(db_path, wait=writer_wait, run_id=run_id, notify=logger.warning) as store_root:
         note_server_processes(store_root)
         store = RawStore(store_root)
@@ -382,6 +386,9 @@ def refresh(
             timings["publish"] = time.perf_counter() - clock
             store.retire(store.journals / f"{run_id}.jsonl")
             report("publish", advance=1)
+        except BaseException as exc:  # SIGTERM, Ctrl-C or a bug: say so in ops.runs
+            _abandon(con, run_id, exc)
+            raise
         finally:
             store.close()
             con.close()
@@ -523,6 +530,30 @@ def _announce_changes(db_path: Path, env: Mapping[str, str]) -> dict[str, Any]:
         "alerts": len(raised),
         "notification_problems": problems,
     }
+
+
+def _abandon(con: duckdb.DuckDBPyConnection, run_id: str, exc: BaseException) -> None:
+    """A run ended by an exception is `cancelled` (SIGTERM, as a scheduler's cancel sends,
+    or Ctrl-C: every request stops at once, so the run ends within seconds even on a server
+    that trickles bytes) or `failed`, with the reason. What was stored stays in the raw
+    store for the next run; nothing is published."""
+    cancelled = isinstance(exc, (KeyboardInterrupt, TerminationSignal))
+    if cancelled:
+        CANCELLATION.cancel()
+    reason = "cancelled by a termination signal" if cancelled else f"{type(exc).__name__}: {exc}"
+    with contextlib.suppress(duckdb.Error):
+        con.execute("rollback")  # a transaction the exception interrupted
+    with contextlib.suppress(duckdb.Error):
+        con.execute(
+            "update ops.runs set finished_at = ?, status = ?, summary = ? "
+            "where run_id = ? and status = 'running'",
+            [
+                datetime.now(UTC),
+                "cancelled" if cancelled else "failed",
+                json.dumps({"run_id": run_id, "error": reason}),
+                run_id,
+            ],
+        )
 
 
 def _finish(con: duckdb.DuckDBPyConnection, run_id: str, summary: Mapping[str, Any]) -> None:

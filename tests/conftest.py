@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -46,3 +50,37 @@ def table_counts(db: Path, tables: tuple[str, ...]) -> dict[str, int]:
             con = work if t.startswith("raw.") and t not in PUBLISHED_RAW else published
             counts[t] = con.execute(query.format(t)).fetchall()[0][0]
     return counts
+
+
+@contextmanager
+def trickling_server(interval: float = 0.2) -> Iterator[tuple[str, list[int]]]:
+    """A loopback server whose every answer promises 1,000 bytes and sends one per
+    `interval`: each read arrives well within a read timeout, so only a cap on the whole
+    exchange (or a cancellation) stops a client. Yields (url, the byte indexes sent)."""
+    sent: list[int] = []
+
+    class Trickle(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for i in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    sent.append(i)
+                    time.sleep(interval)
+            except OSError:  # the client gave up
+                pass
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/trickle", sent
+    finally:
+        server.shutdown()
+        server.server_close()

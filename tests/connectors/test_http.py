@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 import requests
 
 from connectors.config import ConfigError, load_settings
 from connectors.http import PoliteRetry, ResponseTooLarge, ResponseTooSlow, make_session
 from connectors.replay import ReplayServer, Route
+from tests.conftest import trickling_server
 
 
 def _settings(**env: str):  # type: ignore[no-untyped-def]
@@ -81,40 +78,12 @@ def test_a_retry_after_over_the_cap_defers_instead_of_sleeping() -> None:
     assert len(server.requests) == 1  # asked once, no hour-long sleep, no retry
 
 
-class _Trickle(BaseHTTPRequestHandler):
-    """Promises 1,000 bytes and sends one every 0.2 s: each read arrives well within the read
-    timeout, so only a cap on the whole exchange stops it."""
-
-    sent: list[int] = []
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-        self.send_response(200)
-        self.send_header("Content-Length", "1000")
-        self.end_headers()
-        try:
-            for i in range(1000):
-                self.wfile.write(b"x")
-                self.wfile.flush()
-                _Trickle.sent.append(i)
-                time.sleep(0.2)
-        except OSError:  # the client gave up
-            pass
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 def test_a_trickling_server_is_stopped_by_the_total_cap() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with trickling_server() as (url, sent):
         session = make_session(
             "test",
             _settings(PARTNERDD_TOTAL_TIMEOUT_SECONDS="1", PARTNERDD_READ_TIMEOUT_SECONDS="5"),
         )
         with pytest.raises(ResponseTooSlow, match="total cap of 1 s"):
-            session.fetch(f"http://127.0.0.1:{server.server_address[1]}/slow")
-    finally:
-        server.shutdown()
-    assert 0 < len(_Trickle.sent) < 1000  # stopped mid-body, not after the whole trickle
+            session.fetch(url)
+    assert 0 < len(sent) < 1000  # stopped mid-body, not after the whole trickle

@@ -20,6 +20,7 @@ from connectors.replay import ReplayServer, Route
 from flows.db import store_path
 from flows.offline import DEMO_PARTNERS, SNAPSHOT_DIR, source_overrides
 from flows.refresh import refresh, reparse
+from tests.conftest import trickling_server
 
 
 def _profile(db: Path) -> list[tuple[Any, ...]]:
@@ -74,24 +75,32 @@ def _journal_responses(db: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def test_sigkill_loses_nothing_stored_and_the_next_run_completes(
-    uninterrupted: dict[str, Any], server: ReplayServer, tmp_path: Path
-) -> None:
-    db = tmp_path / "k.duckdb"
+def _start_refresh(
+    db: Path, server: ReplayServer, tmp_path: Path, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`partnerdd refresh` of the demo registry in a process of its own, to be signalled."""
     env = {
         **os.environ,
         **source_overrides(server.base_url),
+        **(extra or {}),
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
     command = [sys.executable, "-m", "flows.cli", "refresh", "--partners", str(DEMO_PARTNERS)]
-    process = subprocess.Popen(  # noqa: S603 (our own CLI)
+    return subprocess.Popen(  # noqa: S603 (our own CLI)
         [*command, "--db", str(db), "--reports", str(tmp_path / "docs")],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def test_sigkill_loses_nothing_stored_and_the_next_run_completes(
+    uninterrupted: dict[str, Any], server: ReplayServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "k.duckdb"
+    process = _start_refresh(db, server, tmp_path)
     deadline = time.monotonic() + 240
     try:
         while len(_journal_responses(db)) < 8:
@@ -190,3 +199,40 @@ def test_reparse_rebuilds_marts_from_stored_payloads_without_a_request(
             "select legal_name from marts.partner_profile where legal_name is not null"
         ).fetchall()
     assert len(names) == 6 and all(n.endswith("(fixed)") for (n,) in names)
+
+
+def test_sigterm_stops_a_refresh_stuck_on_a_trickling_server(
+    uninterrupted: dict[str, Any], server: ReplayServer, tmp_path: Path
+) -> None:
+    """What a scheduler's cancel sends: the run stops within seconds although a request is
+    held by a server sending a byte a second (the read timeout never fires; the total cap is
+    minutes), is recorded as cancelled, publishes nothing, and keeps what it stored."""
+    db = tmp_path / "t.duckdb"
+    with trickling_server(interval=1.0) as (url, sent):
+        process = _start_refresh(db, server, tmp_path, {"PARTNERDD_WORLDBANK_BULK_URL": url})
+        deadline = time.monotonic() + 240
+        try:
+            while not sent or len(_journal_responses(db)) < 8:
+                assert process.poll() is None, "the refresh ended before it could be stopped"
+                assert time.monotonic() < deadline, "the trickling request was never made"
+                time.sleep(0.1)
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)  # without the cancellation: until the 300 s total cap
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert len(sent) < 1000  # the trickle was cut, not waited out
+    assert process.returncode != 0
+    assert not db.exists()  # nothing was published by the cancelled run
+    with duckdb.connect(str(store_path(db) / "work.duckdb"), read_only=True) as con:
+        runs = con.execute("select status, summary from ops.runs").fetchall()
+    assert [status for status, _ in runs] == ["cancelled"]
+    assert "termination signal" in json.loads(runs[0][1])["error"]
+    stored = _journal_responses(db)
+    assert len(stored) >= 8  # what was fetched before the signal stays for the next run
+
+    summary = refresh(
+        str(DEMO_PARTNERS), str(db), source_overrides(server.base_url), str(tmp_path / "docs")
+    )
+    assert summary["status"] == "ok", summary["partial"]
+    assert _profile(db) == uninterrupted["profile"]  # a rerun after the fault = a clean run
