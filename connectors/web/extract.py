@@ -132,6 +132,12 @@ def _org_row(node: dict[str, Any], source_url: str, method: str) -> dict[str, An
     }
 
 
+def _says_something(row: dict[str, Any]) -> bool:
+    """False for an Organization that states nothing (e.g. Vancouver Sun's empty
+    ``<span itemprop="publisher" itemscope itemtype="https://schema.org/Organization" />``)."""
+    return any(v for k, v in row.items() if k not in ("source_url", "method", "schema_type"))
+
+
 # -- JSON-LD --------------------------------------------------------------------------------
 
 
@@ -181,7 +187,9 @@ def json_ld_organizations(docs: list[Any], source_url: str) -> list[dict[str, An
         if key in seen:
             continue
         seen.add(key)
-        rows.append(_org_row(node, source_url, "json-ld"))
+        row = _org_row(node, source_url, "json-ld")
+        if _says_something(row):
+            rows.append(row)
     return rows
 
 
@@ -226,7 +234,9 @@ def microdata_organizations(soup: BeautifulSoup, source_url: str) -> list[dict[s
     for scope in soup.select("[itemscope]"):
         item = _microdata_item(scope, source_url)
         if _is_org(_types(item)):
-            rows.append(_org_row(item, source_url, "microdata"))
+            row = _org_row(item, source_url, "microdata")
+            if _says_something(row):
+                rows.append(row)
     return rows
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from connectors.config import Settings
 from connectors.http import PoliteSession, RawResponse, make_session
-from connectors.worldbank.parse import WGI_API_CODES, api_page_count
+from connectors.worldbank.parse import WGI_API_CODES, WgiPayloadError, api_page_count
 
 
 class WorldBankClient:
@@ -30,7 +30,11 @@ class WorldBankClient:
         return self.session.fetch(self.bulk_url)
 
     def api_series(self, per_page: int = 20000) -> Iterator[RawResponse]:
-        """All pages of the six GOV_WGI_*.EST series (source 3), one indicator at a time."""
+        """All pages of the six GOV_WGI_*.EST series (source 3), one indicator at a time.
+
+        Every answer is yielded (the caller stores it). A series stops at a non-2xx answer or
+        at a 200 that is no page: the API answers errors as HTTP 200 with a one-element array
+        ([{"message": [...]}]); the parse step reports that answer's message."""
         for code in WGI_API_CODES:
             page, pages = 1, 1
             while page <= pages and page <= self.max_pages:
@@ -46,5 +50,8 @@ class WorldBankClient:
                 yield response
                 if not response.ok:
                     break
-                pages = api_page_count(response.body)
+                try:
+                    pages = api_page_count(response.body)
+                except WgiPayloadError:
+                    break
                 page += 1

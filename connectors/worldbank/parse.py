@@ -104,21 +104,51 @@ def _api_document(body: bytes | str) -> list[Any]:
         # the API answers errors as [{"message": [...]}]
         raise WgiPayloadError(f"unexpected World Bank API answer: {str(document)[:200]}")
     if "message" in document[0]:
-        raise WgiPayloadError(f"World Bank API error: {document[0]['message']}")
+        raise WgiPayloadError(f"World Bank API error: {_api_messages(document[0]['message'])}")
     return document
 
 
+def _api_messages(messages: Any) -> str:
+    """'120 Invalid value: The provided parameter value is not valid' from the error element."""
+    if not isinstance(messages, list):
+        return str(messages)[:200]
+    parts = []
+    for message in messages:
+        if isinstance(message, dict):
+            head = " ".join(str(message[k]) for k in ("id", "key") if message.get(k))
+            parts.append(f"{head}: {message.get('value')}" if head else str(message.get("value")))
+        else:
+            parts.append(str(message))
+    return "; ".join(parts)[:500]
+
+
 def api_page_count(body: bytes | str) -> int:
-    return int(_api_document(body)[0].get("pages") or 1)
+    """`pages` of the paging element; the API sends it as an int or, on some endpoints
+    (e.g. /sources), as a string."""
+    pages = _api_document(body)[0].get("pages")
+    try:
+        return int(pages) if pages not in (None, "") else 1
+    except (TypeError, ValueError) as exc:
+        raise WgiPayloadError(f"World Bank API paging element has pages={pages!r}") from exc
+
+
+def api_observations(body: bytes | str) -> list[dict[str, Any]]:
+    """The observations of one page (the second element; null or absent on an empty page)."""
+    document = _api_document(body)
+    observations = document[1] if len(document) > 1 and document[1] else []
+    if not isinstance(observations, list) or not all(isinstance(o, dict) for o in observations):
+        raise WgiPayloadError("World Bank API page: the second element is not a list of objects")
+    return observations
 
 
 def parse_wgi_api(body: bytes | str) -> list[dict[str, Any]]:
-    """Long rows from one API v2 page; observations with a null value are kept as None."""
-    document = _api_document(body)
-    observations = document[1] if len(document) > 1 and document[1] else []
+    """Long rows from one API v2 page; observations with a null value are kept as None.
+    A series other than the six GOV_WGI_*.EST is refused (it would land as a WGI indicator)."""
     out = []
-    for obs in observations:
+    for obs in api_observations(body):
         code = (obs.get("indicator") or {}).get("id", "")
+        if code not in WGI_API_CODES:
+            raise WgiPayloadError(f"World Bank API page holds {code!r}, not a WGI estimate series")
         indicator = code.removeprefix("GOV_WGI_").removesuffix(".EST").lower()
         iso3 = obs.get("countryiso3code") or (obs.get("country") or {}).get("id", "")
         out.append(

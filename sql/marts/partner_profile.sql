@@ -74,6 +74,7 @@ joined as (
         p.partner_id as partner_id,
         p.name as name,
         r.legal_name as legal_name,
+        r.legal_name_language as legal_name_language,
         coalesce(p.lei, dd.lei) as lei,
         dd.lei_resolution as lei_resolution,
         p.country_iso3 as country,

@@ -9,6 +9,8 @@ from connectors.worldbank.client import WorldBankClient
 from connectors.worldbank.parse import (
     WGI_API_CODES,
     WgiPayloadError,
+    api_observations,
+    api_page_count,
     parse_wgi_api,
     parse_wgi_workbook,
 )
@@ -113,3 +115,87 @@ def test_api_error_answer_is_a_clear_error() -> None:
 def test_float_estimates_are_finite(workbook_rows: list[dict]) -> None:
     values = [r["estimate"] for r in workbook_rows if r["estimate"] is not None]
     assert all(math.isfinite(v) and -3.5 < v < 3.0 for v in values)
+
+
+# Real World Bank API v2 answers (jkkitakita/wbdata-go cassettes, recorded 2021-06-13; see
+# tests/fixtures/worldbank/PROVENANCE.md). They are GDP and source pages, not WGI: no real
+# recorded GOV_WGI_* answer exists; the envelope is the same for every v2 indicator query.
+REAL_PAGE = "api_v2_countries_JPN+USA_indicators_NY.GDP.MKTP.CD_p1.json"
+REAL_ERROR = "api_v2_error_invalid_indicator.json"
+
+
+def _client(server: ReplayServer) -> WorldBankClient:
+    settings = load_settings({"PARTNERDD_WORLDBANK_URL": server.base_url + "/v2"})
+    return WorldBankClient(
+        make_session("worldbank", settings), settings.source_url("worldbank"), "unused"
+    )
+
+
+def test_real_paging_element_ints_and_strings() -> None:
+    assert api_page_count(fixture_bytes("worldbank", REAL_PAGE)) == 3  # 122 rows, 50 a page
+    footnoted = "api_v2_countries_JPN+USA_indicators_2series_source2_footnote_perpage2.json"
+    assert api_page_count(fixture_bytes("worldbank", footnoted)) == 4  # sourceid null here
+    # /sources sends all four paging fields as strings ("page":"1","pages":"2")
+    assert api_page_count(fixture_bytes("worldbank", "api_v2_sources.json")) == 2
+
+
+def test_real_observations_keep_null_values_aggregates_and_footnotes() -> None:
+    observations = api_observations(fixture_bytes("worldbank", REAL_PAGE))
+    assert len(observations) == 50
+    first = observations[0]  # 2020 was not yet published when recorded: null, not 0
+    assert (first["countryiso3code"], first["date"], first["value"]) == ("JPN", "2020", None)
+    assert observations[1]["value"] == pytest.approx(5081769542379.77)
+    mrv = "api_v2_countries_all_indicators_NY.GDP.MKTP.CD_mrv1_perpage2.json"
+    arab_world = api_observations(fixture_bytes("worldbank", mrv))[0]
+    assert (arab_world["country"]["id"], arab_world["countryiso3code"]) == ("1A", "ARB")
+    footnoted = "api_v2_countries_JPN+USA_indicators_2series_source2_footnote_perpage2.json"
+    assert [o["footnote"] for o in api_observations(fixture_bytes("worldbank", footnoted))] == [
+        "",
+        "",
+    ]
+
+
+def test_a_real_page_of_another_series_is_refused_not_landed_as_wgi() -> None:
+    with pytest.raises(WgiPayloadError, match=r"'NY\.GDP\.MKTP\.CD', not a WGI"):
+        parse_wgi_api(fixture_bytes("worldbank", REAL_PAGE))
+
+
+def test_real_error_answered_with_http_200_is_an_error_with_its_message() -> None:
+    body = fixture_bytes("worldbank", REAL_ERROR)
+    message = "World Bank API error: 120 Invalid value: The provided parameter value is not valid"
+    for read in (parse_wgi_api, api_page_count, api_observations):
+        with pytest.raises(WgiPayloadError) as caught:
+            read(body)
+        assert str(caught.value) == message
+
+
+def test_client_stops_a_series_at_a_real_200_error_and_goes_on_with_the_next() -> None:
+    """Served with HTTP 200, as the API does. Before, the page count raised out of the
+    generator and the other five series were never asked."""
+    rl = "/v2/country/all/indicator/GOV_WGI_RL.EST"
+    routes = [
+        Route(path=rl, body=fixture_bytes("worldbank", REAL_ERROR), content_type="application/json")
+    ]
+    with ReplayServer(routes=routes) as server:
+        responses = list(_client(server).api_series())
+        asked = [(r["path"], r["query"].get("page")) for r in server.requests]
+    assert [r.status for r in responses if r.url.split("?")[0].endswith("GOV_WGI_RL.EST")] == [200]
+    assert asked.count((rl, "2")) == 0  # no second page of the failed series
+    assert len(responses) == len(WGI_API_CODES)  # every series asked once (others: 404)
+
+
+def test_client_follows_the_real_paging_element() -> None:
+    """A real page 1 of 3 makes the client ask page 2 (not recorded: 404, the series stops)."""
+    va = "/v2/country/all/indicator/GOV_WGI_VA.EST"
+    routes = [
+        Route(
+            path=va,
+            query={"page": "1"},
+            body=fixture_bytes("worldbank", REAL_PAGE),
+            content_type="application/json",
+        )
+    ]
+    with ReplayServer(routes=routes) as server:
+        list(_client(server).api_series())
+        asked = [r["query"].get("page") for r in server.requests if r["path"] == va]
+    assert asked == ["1", "2"]

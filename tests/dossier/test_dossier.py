@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +134,63 @@ def test_dossier_formats(refreshed: dict[str, Any], tmp_path: Path) -> None:
     clauses = {i["item"]: i["flags"] for i in data["agreement_checklist"]}
     assert set(clauses) >= {"scope", "ownership of new IP", "conflict resolution", "termination"}
     assert pdf[:5] == b"%PDF-" and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 10_000
+
+
+TOYOTA_LEGAL_NAME = "トヨタ自動車株式会社"  # GLEIF's legal name (language ja), demo snapshot
+
+
+def test_toyota_dossier_shows_the_japanese_legal_name_marked_as_japanese(
+    refreshed: dict[str, Any],
+) -> None:
+    with duckdb.connect(str(refreshed["db"]), read_only=True) as con:
+        html = render(con, "toyota", "html").decode("utf-8")
+        md = render(con, "toyota", "md").decode("utf-8")
+        data = json.loads(render(con, "toyota", "json"))
+    # lang="ja" lets browsers and Pango pick Japanese glyph forms inside the English page
+    assert f'<th>legal name</th><td lang="ja">{TOYOTA_LEGAL_NAME}</td>' in html
+    assert TOYOTA_LEGAL_NAME in md
+    assert data["profile"]["legal_name"] == TOYOTA_LEGAL_NAME
+    assert data["profile"]["legal_name_language"] == "ja"
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _japanese_fonts() -> set[str]:
+    """Family names of the installed fonts that cover Japanese (fontconfig), squashed."""
+    found = subprocess.run(
+        ["fc-list", ":lang=ja", "family"], capture_output=True, text=True, check=True
+    ).stdout
+    return {_squash(name) for line in found.splitlines() for name in line.split(",") if name}
+
+
+def test_toyota_pdf_draws_the_japanese_name_with_a_japanese_font(
+    refreshed: dict[str, Any],
+) -> None:
+    """The PDF embeds a font that has the Japanese glyphs. Without one, Pango falls back to
+    DejaVu and WeasyPrint writes boxes, while the text layer still says トヨタ (so a
+    text-extraction check would pass on an unreadable page). CI installs fonts-noto-cjk
+    (.ci/run); a machine without any Japanese font skips this test, CI never does."""
+    fonts = _japanese_fonts()
+    if not fonts and os.environ.get("CI") != "true":
+        pytest.skip("no font covering Japanese is installed (fc-list :lang=ja is empty)")
+    assert fonts, "CI must have a Japanese font (fonts-noto-cjk in .ci/run)"
+    with duckdb.connect(str(refreshed["db"]), read_only=True) as con:
+        pdf = render(con, "toyota", "pdf")
+    streams = []
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            streams.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            streams.append(match.group(1))
+    embedded = {  # e.g. "JRLKGN+Noto-Sans-CJK-JP": drop the subset tag
+        _squash(name.decode().split("+", 1)[-1])
+        for name in re.findall(rb"/FontName\s*/([^\s/>\]]+)", pdf + b"".join(streams))
+    }
+    assert any(e.startswith(f) for e in embedded for f in fonts), (
+        f"embedded fonts {sorted(embedded)} cover no Japanese"
+    )
 
 
 def test_lapsed_lei_is_flagged_in_the_agreement_checklist(refreshed: dict[str, Any]) -> None:

@@ -162,7 +162,7 @@ def test_a_whole_dataset_source_failing_on_a_first_run_fails_alone(
         ).fetchall()
         status = con.execute("select status from ops.runs").fetchall()
     assert sanctions[0][0] > 1000  # every other source loaded and was published
-    assert governance == [(9, 0, 6)]  # governance unknown, identities known
+    assert governance == [(9, 0, 7)]  # governance unknown, identities (7 GLEIF records) known
     assert len(gap) == 1 and "404" in gap[0][0]  # the unknown says why
     assert status == [("partial",)]
     # Credentials in a configured URL are used, never stored or logged.
@@ -198,7 +198,7 @@ def test_reparse_rebuilds_marts_from_stored_payloads_without_a_request(
         names = con.execute(
             "select legal_name from marts.partner_profile where legal_name is not null"
         ).fetchall()
-    assert len(names) == 6 and all(n.endswith("(fixed)") for (n,) in names)
+    assert len(names) == 7 and all(n.endswith("(fixed)") for (n,) in names)
 
 
 def test_sigterm_stops_a_refresh_stuck_on_a_trickling_server(

@@ -67,7 +67,9 @@ def test_offline_demo_fills_partner_profile(demo_db: dict[str, Any]) -> None:
     assert profile["shell"][2] == "SHELL PLC" and profile["shell"][4] == "GBR"
     assert profile["fraport"][2] == "Fraport AG Frankfurt Airport Services Worldwide"
     assert profile["nfa-international"][5] == "LAPSED"
-    assert profile["toyota"][2] is None  # no LEI given: unknown, not invented
+    # the real GLEIF record gives the Japanese legal name (English only as an other name)
+    assert profile["toyota"][2] == "トヨタ自動車株式会社" and profile["toyota"][4] == "JPN"
+    assert profile["snowflake"][2] is None  # no LEI given or resolved: unknown, not invented
     for row in rows:  # every partner country has all governance scores
         assert row[6] is not None and row[7] is not None and row[8] == 2023
     assert profile["sap"][7] == pytest.approx(1.6641662, abs=1e-6)  # Germany CC 2023
@@ -150,7 +152,7 @@ def test_one_failing_source_for_one_partner_is_recorded_and_the_rest_completes(
         ).fetchall()
     assert tesla[0] is None and tesla[1] is not None
     assert status == ("not_recorded", 404)  # told apart from a real failure
-    assert others == 6
+    assert others == 7  # the demo partners with a recorded GLEIF record
     assert quarantined == [(12, "country", "is not an ISO 3166 country code or name")]
 
 
