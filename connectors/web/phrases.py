@@ -1,8 +1,11 @@
 """Accent- and case-insensitive phrase matching on word boundaries, with evidence snippets.
 
-Shared by the capability taxonomy and the adverse-media lexicon. A phrase may start or end with
-``*`` to allow more word characters there ("betrug*" matches "Betrugsverdacht", "*betrug"
-matches "Steuerbetrug"). Phrases in scripts written without spaces (CJK, kana) match anywhere.
+Shared by the capability taxonomy and the adverse-media lexicon. A phrase may end with ``*``
+to allow more word characters there ("betrug*" matches "Betrug" and "Betrugsverdacht") or start
+with one to ask for at least one more before it, the first part of a compound ("*betrug"
+matches "Steuerbetrug", not "betrug"). A phrase written with a capital first letter matches
+only a capitalised word: German nouns are ("Betrug*" is not the verb "betrug", "amounted
+to"). Phrases in scripts written without spaces (CJK, kana) match anywhere.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def phrase_regex(phrase: str) -> re.Pattern[str]:
     core = fold(phrase.strip("*").strip())
     words = [re.escape(w) for w in core.split()]
     body = r"[\s\-]+".join(words)
-    start = r"\w*" if prefix_wild else ("" if _unspaced_script(core[0]) else r"(?<!\w)")
+    start = r"\w+" if prefix_wild else ("" if _unspaced_script(core[0]) else r"(?<!\w)")
     end = r"\w*" if suffix_wild else ("" if _unspaced_script(core[-1]) else r"(?!\w)")
     return re.compile(start + body + end)
 
@@ -67,12 +70,15 @@ def find_phrase(
 ) -> list[PhraseHit]:
     """Every occurrence of phrase in text, with the original matched text and a snippet."""
     folded_text, index = folded or fold_with_map(text)
+    capital = phrase[:1].isupper()
     hits: list[PhraseHit] = []
     for match in phrase_regex(phrase).finditer(folded_text):
         if match.end() == match.start():
             continue
         start = index[match.start()]
         end = index[match.end() - 1] + 1
+        if capital and not text[start].isupper():
+            continue
         lo, hi = max(0, start - SNIPPET_CHARS), min(len(text), end + SNIPPET_CHARS)
         snippet = " ".join(text[lo:hi].split())
         hits.append(PhraseHit(phrase, text[start:end], start, end, snippet))

@@ -97,14 +97,12 @@ def test_real_headline_and_lede_of_good_news_carry_no_adverse_tag(name: str, url
     assert tag_adverse([row]) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known false positive: the German lexicon's 'betrug*' / '*betrug' (fraud) also match "
-    "the verb 'betrug' (amounted to, past of 'betragen'); matching is case-insensitive, so the "
-    "noun 'Betrug' cannot be told from it",
-)
 def test_a_real_german_sentence_with_the_verb_betrug_is_not_fraud() -> None:
     sentence = "Im Oktober betrug der Rückstand nach vorläufigen Zahlen noch 12 Prozent"
     assert sentence in _page(FRAPORT, FRAPORT_URL)["text"]
     row = {"url": FRAPORT_URL, "title": "Fraport", "summary": sentence, "source_url": FRAPORT_URL}
     assert tag_adverse([row]) == []
+    noun = {**row, "summary": "Ermittlungen wegen Betrug gegen den Vorstand"}
+    assert [(t["category"], t["matched_text"]) for t in tag_adverse([noun])] == [
+        ("fraud", "Betrug")
+    ]
