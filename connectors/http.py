@@ -60,6 +60,7 @@ class _Cancellation:
 
     def __init__(self) -> None:
         self.event = threading.Event()
+        self.by_signal = False  # SIGTERM or SIGINT, not the end of a failed run
         self._lock = threading.Lock()
         self._reading: set[Any] = set()
 
@@ -80,7 +81,8 @@ class _Cancellation:
         with self._lock:
             self._reading.discard(raw)
 
-    def cancel(self) -> None:
+    def cancel(self, by_signal: bool = False) -> None:
+        self.by_signal = self.by_signal or by_signal
         self.event.set()
         with self._lock:
             reading = list(self._reading)
@@ -94,6 +96,7 @@ class _Cancellation:
 
     def reset(self) -> None:
         """A new run in the same process (`partnerdd serve`) starts uncancelled."""
+        self.by_signal = False
         self.event.clear()
 
 
@@ -350,6 +353,7 @@ class PoliteSession(requests.Session):
                 )
             CANCELLATION.reading(resp.raw)
             try:
+                CANCELLATION.check()  # a cancellation just before reading found no socket
                 body = self._read(resp, deadline)
             finally:
                 CANCELLATION.done(resp.raw)

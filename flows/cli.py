@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -74,6 +75,33 @@ def _progress_display() -> Iterator[None]:
             unsubscribe()
 
 
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """SIGTERM ends the command by an exception, as Ctrl-C does, so that exit handlers run
+    and Prefect's temporary server is stopped, not orphaned (the default action kills the
+    process outright); exit code 143 whatever form the signal took on its way out of the
+    flow (during a flow run the refresh stops its requests and Prefect cancels the run:
+    flows/refresh.py)."""
+
+    from connectors.http import CANCELLATION
+
+    def stop(signum: int, frame: Any) -> None:
+        CANCELLATION.cancel(by_signal=True)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    except BaseException:
+        if not CANCELLATION.by_signal:
+            raise
+        # the run's own exception, whatever form the signal took on its way out
+        err.print("stopped by SIGTERM: the run is recorded as cancelled, nothing published")
+        raise SystemExit(128 + signal.SIGTERM) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _cmd_refresh(args: argparse.Namespace) -> int:
     _quiet_prefect(args.verbose)
     from flows.offline import DEMO_PARTNERS, offline_sources
@@ -89,7 +117,7 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     db = str(database_path(args.db))
     if args.wait <= 0:
         refuse_if_busy(Path(db))
-    with _progress_display():
+    with _sigterm_exits(), _progress_display():
         if args.offline:
             with offline_sources() as overrides:
                 summary = refresh(

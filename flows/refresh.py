@@ -13,9 +13,10 @@ import contextlib
 import hashlib
 import json
 import os
+import signal
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -302,7 +303,10 @@ def refresh(
     validator = Validator(docs)
     timings = {"validator_start": time.perf_counter() - clock}
     CANCELLATION.reset()  # `partnerdd serve` runs one refresh after another in one process
-    with writer_lock(db_path, wait=writer_wait, run_id=run_id, notify=logger.warning) as store_root:
+    with (
+        _requests_stop_on_sigterm(),
+        writer_lock(db_path, wait=writer_wait, run_id=run_id, notify=logger.warning) as store_root,
+    ):
         note_server_processes(store_root)
         store = RawStore(store_root)
         con = open_work(store_root, env)
@@ -532,15 +536,45 @@ def _announce_changes(db_path: Path, env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def _requests_stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM stops every request of the run the moment it arrives, then goes on to the
+    handler it found (Prefect's, during a flow run: it cancels the run by an exception).
+    Without this, that exception may wait for an extract task blocked on a slow server."""
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        CANCELLATION.cancel(by_signal=True)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread: signals are not ours to handle here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _abandon(con: duckdb.DuckDBPyConnection, run_id: str, exc: BaseException) -> None:
     """A run ended by an exception is `cancelled` (SIGTERM, as a scheduler's cancel sends,
     or Ctrl-C: every request stops at once, so the run ends within seconds even on a server
     that trickles bytes) or `failed`, with the reason. What was stored stays in the raw
     store for the next run; nothing is published."""
-    cancelled = isinstance(exc, (KeyboardInterrupt, TerminationSignal))
-    if cancelled:
-        CANCELLATION.cancel()
+    # SystemExit: the CLI's SIGTERM handler when the signal comes before Prefect's handler
+    # the signal may land inside a query whose clean-up then raises instead: the
+    # cancellation (set by the signal handler) says what happened
+    cancelled = CANCELLATION.by_signal or isinstance(
+        exc, (KeyboardInterrupt, SystemExit, TerminationSignal)
+    )
+    CANCELLATION.cancel()  # the run is over: its requests in flight are of no use
     reason = "cancelled by a termination signal" if cancelled else f"{type(exc).__name__}: {exc}"
+    with contextlib.suppress(duckdb.Error):
+        con.abort()  # a result the exception left unfinished
     with contextlib.suppress(duckdb.Error):
         con.execute("rollback")  # a transaction the exception interrupted
     with contextlib.suppress(duckdb.Error):

@@ -12,13 +12,15 @@ from prefect import Task
 from prefect.tasks import exponential_backoff
 
 from connectors.config import ConfigError
+from connectors.http import CANCELLATION
 from flows.operations import Retries, load_operations
 
 NOT_RETRIED: tuple[type[BaseException], ...] = (requests.RequestException, ConfigError)
 
 
 def _worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
-    return not isinstance(state.data, NOT_RETRIED)
+    """Not for HTTP or configuration failures, nor for anything once the run is cancelled."""
+    return not isinstance(state.data, NOT_RETRIED) and not CANCELLATION.event.is_set()
 
 
 def with_retries(task: Task[Any, Any], retries: Retries | None = None) -> Task[Any, Any]:

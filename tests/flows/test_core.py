@@ -62,6 +62,20 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _prefect_servers_of(pid: int) -> list[int]:
+    """The Prefect temporary servers that process `pid` started."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and b"prefect.server.api.server" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def _journal_responses(db: Path) -> list[dict[str, Any]]:
     entries = []
     for path in (store_path(db) / "journal").glob("*.jsonl"):
@@ -216,13 +230,15 @@ def test_sigterm_stops_a_refresh_stuck_on_a_trickling_server(
                 assert process.poll() is None, "the refresh ended before it could be stopped"
                 assert time.monotonic() < deadline, "the trickling request was never made"
                 time.sleep(0.1)
+            servers = _prefect_servers_of(process.pid)
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)  # without the cancellation: until the 300 s total cap
         finally:
             if process.poll() is None:
                 process.kill()
         assert len(sent) < 1000  # the trickle was cut, not waited out
-    assert process.returncode != 0
+    assert process.returncode == 128 + signal.SIGTERM
+    assert servers and not [pid for pid in servers if _alive(pid)]  # stopped, not orphaned
     assert not db.exists()  # nothing was published by the cancelled run
     with duckdb.connect(str(store_path(db) / "work.duckdb"), read_only=True) as con:
         runs = con.execute("select status, summary from ops.runs").fetchall()
