@@ -499,23 +499,24 @@ def _announce_changes(db_path: Path, env: Mapping[str, str]) -> dict[str, Any]:
     try:
         with connect_readonly(db_path) as con:
             since, label = changes.resolve_since(con, None)
-            found = changes.changes(con, since)
+            first = label == changes.FIRST_RUN
+            # a first run: everything is new, so no alerts until there is something to
+            # compare with, and the report only counts the new facts (in DuckDB)
+            counted = changes.new_fact_counts(con, since) if first else {}
+            found = [] if first else changes.changes(con, since)
             rules = changes.load_rules(env)
             raised = changes.alerts(found, rules, changes.partners_by_country(con))
     except Exception as exc:
         logger.warning("changes not reported: %s: %s", type(exc).__name__, exc)
         return {"error": f"{type(exc).__name__}: {exc}"}
-    first = label == changes.FIRST_RUN
-    if first:  # everything is new: no alerts until there is something to compare with
-        raised = []
-    report_md = changes.markdown(found, raised, label)
+    report_md = changes.markdown(found, raised, label, counted)
     create_markdown_artifact(key="partnerdd-changes", markdown=report_md)
     problems = changes.notify(raised, rules, env)
     for problem in problems:
         logger.warning("notification failed: %s", problem)
     return {
         "since": label,
-        "facts_changed": len(found),
+        "facts_changed": len(found) + sum(counted.values()),
         "alerts": len(raised),
         "notification_problems": problems,
     }
