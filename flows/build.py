@@ -214,8 +214,15 @@ def _categorical(
     if len(chunks) * VALIDATION_CHUNK < CATEGORICAL_FROM_ROWS:
         return {}
     coded: dict[str, str] = {}
-    for column in checks.categorical_columns(candidates):
-        distinct = load.scalar(con, f'select approx_count_distinct("{column}") from {ROWS}')  # noqa: S608
+    eligible = checks.categorical_columns(candidates)
+    if not eligible:
+        return coded
+    counts = con.execute(
+        "select "  # noqa: S608 (our model's columns)
+        + ", ".join(f'approx_count_distinct("{c}")' for c in eligible)
+        + f" from {ROWS}"
+    ).fetchall()[0]
+    for column, distinct in zip(eligible, counts, strict=True):
         if distinct is None or distinct > CATEGORICAL_MAX_VALUES:
             continue
         enum = f"{ENUM_PREFIX}{len(coded)}"
