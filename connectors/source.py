@@ -222,14 +222,40 @@ class Batch:
 
 
 @dataclass
+class Columns:
+    """Landing rows held column-wise: one list per column, equal in length (`data`), and the
+    values every row shares (`constant`, e.g. the payload's hash). A company's thousands of
+    facts land from here with no dict per row and no per-row copy of what they share."""
+
+    data: dict[str, list[Any]]
+    constant: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.data.values()), []))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The same rows as dicts (for a reader that wants them so, e.g. a test)."""
+        names = list(self.data)
+        return [
+            {**dict(zip(names, values, strict=True)), **self.constant}
+            for values in zip(*self.data.values(), strict=True)
+        ]
+
+
+@dataclass
 class Parsed:
-    """Landing rows per raw table, and problems (payloads that did not parse, with reasons)."""
+    """Landing rows per raw table (as dicts in `tables`, or column-wise in `columns`), and
+    problems (payloads that did not parse, with reasons)."""
 
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    columns: dict[str, list[Columns]] = field(default_factory=dict)
 
     def add(self, table: str, rows: list[dict[str, Any]]) -> None:
         self.tables.setdefault(table, []).extend(rows)
+
+    def add_columns(self, table: str, columns: Columns) -> None:
+        self.columns.setdefault(table, []).append(columns)
 
     def problem(self, source: str, partner_id: str | None, response: Stored, error: str) -> None:
         self.problems.append(

@@ -68,6 +68,15 @@ _VALUE_TESTS = {
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _BOUND = re.compile(rf"^\s*(?:(?P<factor>{_NUMBER})\s*\*\s*)?(?P<param>[a-z_]+)\s*$")
 _IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # column names in a row condition
+# Column tests that read a value only as null or not, in a set or not (or only that the
+# column is there).
+_BY_IDENTITY = frozenset(
+    {
+        "expect_column_to_exist",
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_in_set",
+    }
+)
 _ROUNDED_DOWN = re.compile(r"^trunc\((?P<bound>.*)\)$")  # GX's own expression syntax
 
 
@@ -162,6 +171,22 @@ class ModelChecks:
             names.update(kwargs.get("column_list", []))
             names.update(_IDENTIFIERS.findall(kwargs.get("row_condition", "")))
         return [c for c in available if c in names]
+
+    def categorical_columns(self, candidates: Iterable[str]) -> list[str]:
+        """Of `candidates`, the columns whose every check asks only whether a value is null
+        or in a set (not_null, accepted_values) and that no row condition names: a pandas
+        categorical of the same values gets the same answers from those checks, from codes
+        instead of one Python string per row."""
+        tests: dict[str, set[str]] = {}
+        named: set[str] = set()
+        for config in self.expectations:
+            kwargs = config["kwargs"]
+            named.update(_IDENTIFIERS.findall(kwargs.get("row_condition", "")))
+            named.update(kwargs.get("column_list", []))
+            named.update(kwargs[k] for k in ("column_A", "column_B") if k in kwargs)
+            if "column" in kwargs:
+                tests.setdefault(kwargs["column"], set()).add(config["type"])
+        return [c for c in candidates if c in tests and tests[c] <= _BY_IDENTITY and c not in named]
 
     def row_count_expectations(self) -> list[dict[str, Any]]:
         out = []

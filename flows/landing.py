@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from connectors.config import Settings
-from connectors.source import Batch, Parsed, SourceSpec, Stored
+from connectors.source import Batch, Columns, Parsed, SourceSpec, Stored
 from flows import load
 from flows.store import RawStore
 
@@ -286,6 +286,7 @@ class _Chunk:
 
     def __init__(self) -> None:
         self.tables: dict[str, list[dict[str, Any]]] = {}
+        self.columns: dict[str, list[Columns]] = {}
         self.keys: dict[str, set[Any]] = {}
         self.groups: list[str | None] = []
         self.signatures: dict[str, str] = {}
@@ -304,6 +305,11 @@ class _Chunk:
                 continue  # a parse input (e.g. mention phrases), not a landing table
             self.tables.setdefault(table, []).extend(rows)
             self.rows += len(rows)
+        for table, parts in parsed.columns.items():
+            if table not in spec.landing:
+                continue
+            self.columns.setdefault(table, []).extend(parts)
+            self.rows += sum(len(part) for part in parts)
 
 
 def _flush(
@@ -317,8 +323,9 @@ def _flush(
         return
     con.execute("begin transaction")
     try:
-        for table, rows in chunk.tables.items():
-            written = load.upsert(con, table, rows, key=spec.landing[table])
+        for table in [*chunk.tables, *(t for t in chunk.columns if t not in chunk.tables)]:
+            rows, parts = chunk.tables.get(table, []), chunk.columns.get(table, [])
+            written = load.upsert(con, table, rows, key=spec.landing[table], columns=parts)
             if written:
                 result.rows[table] = result.rows.get(table, 0) + written
                 bump_version(con, table, run_id)

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from connectors.source import Columns
 from flows.db import SQL_DIR
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
@@ -32,27 +33,55 @@ def _frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 
 def upsert(
-    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]], key: str | None
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    key: str | None,
+    columns: Sequence[Columns] = (),
 ) -> int:
-    """Replace the rows whose `key` appears in `rows`; with key=None replace the whole table
-    (only when rows were parsed: an empty batch never wipes earlier data)."""
-    if not rows:
+    """Replace the rows whose `key` appears in `rows` or `columns` (rows held column-wise,
+    their shared values bound once per part, not copied per row); with key=None replace the
+    whole table (only when rows were parsed: an empty batch never wipes earlier data).
+    Every delete runs before any insert, so two parts with one key both stay."""
+    parts = [part for part in columns if len(part)]
+    if not rows and not parts:
         return 0
-    frame = _frame(rows)
     table = ident(table)
-    con.register("landing_batch", frame)
-    try:
-        if key is None:
-            con.execute(f"delete from {table}")  # noqa: S608 (ident-checked)
-        else:
-            key = ident(key)
+    batches: list[tuple[pd.DataFrame, dict[str, Any]]] = ([(_frame(rows), {})] if rows else []) + [
+        (pd.DataFrame(part.data), part.constant) for part in parts
+    ]
+    if key is None:
+        con.execute(f"delete from {table}")  # noqa: S608 (ident-checked)
+    else:
+        key = ident(key)
+        shared_keys = [c[key] for _, c in batches if key in c]
+        if shared_keys:
             con.execute(
-                f"delete from {table} where {key} in (select {key} from landing_batch)"  # noqa: S608
+                f"delete from {table} where {key} in (select unnest($keys))",  # noqa: S608
+                {"keys": shared_keys},
             )
-        con.execute(f"insert into {table} by name select * from landing_batch")  # noqa: S608
-    finally:
-        con.unregister("landing_batch")
-    return len(frame)
+        for frame, constant in batches:
+            if key in constant:
+                continue
+            con.register("landing_batch", frame)
+            try:
+                con.execute(
+                    f"delete from {table} where {key} in (select {key} from landing_batch)"  # noqa: S608
+                )
+            finally:
+                con.unregister("landing_batch")
+    for frame, constant in batches:
+        names = [ident(name) for name in constant]
+        shared = "".join(f", ${name} as {name}" for name in names)
+        con.register("landing_batch", frame)
+        try:
+            con.execute(
+                f"insert into {table} by name select *{shared} from landing_batch",  # noqa: S608
+                constant,
+            )
+        finally:
+            con.unregister("landing_batch")
+    return sum(len(frame) for frame, _ in batches)
 
 
 def replace_table(

@@ -8,6 +8,8 @@ Malformed payloads raise ValueError naming the URL; nothing is dropped silently.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -21,9 +23,11 @@ ARCHIVES_BASE = "https://www.sec.gov/Archives/edgar/data"
 _PLACEHOLDER_EIN = "000000000"
 
 __all__ = [
+    "CompanyFacts",
     "derive_annual_metrics",
     "parse_company_tickers",
     "parse_companyfacts",
+    "parse_companyfacts_columns",
     "parse_submissions",
 ]
 
@@ -268,6 +272,98 @@ def parse_submissions(
 # ---------------------------------------------------------------- company facts
 
 
+# The long row of one fact, column by column: (row key, key in the fact's JSON object).
+_FACT_FIELDS = (
+    ("period_start", "start"), ("period_end", "end"), ("fiscal_year", "fy"),
+    ("fiscal_period", "fp"), ("form", "form"), ("filed", "filed"), ("accession", "accn"),
+    ("frame", "frame"),
+)  # fmt: skip
+FACT_KEYS = (
+    "cik", "entity_name", "taxonomy", "concept", "label", "unit", "value",
+    *(key for key, _ in _FACT_FIELDS), "problem", "source_url", "sha256",
+)  # fmt: skip
+
+
+def _fact_problem(value: Any, end: Any) -> str | None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return f"non-numeric value {value!r}"
+    if not end:
+        return "no period end"
+    return None
+
+
+@dataclass
+class CompanyFacts:
+    """A company-facts payload as columns: one list per varying row key, equal in length
+    (`columns`: taxonomy, concept, label, unit, value, period_start, period_end, fiscal_year,
+    fiscal_period, form, filed, accession, frame, problem); cik, entity_name, source_url and
+    sha256 are the same for every fact. A company has thousands of facts: no dict each."""
+
+    cik: str
+    entity_name: str | None
+    source_url: str | None
+    sha256: str | None
+    columns: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.columns["value"])
+
+    def rows(self, indexes: Iterable[int] | None = None) -> list[Row]:
+        """The facts (or those at `indexes`) as the long rows of parse_companyfacts."""
+        shared = {
+            "cik": self.cik,
+            "entity_name": self.entity_name,
+            "source_url": self.source_url,
+            "sha256": self.sha256,
+        }
+        picked = range(len(self)) if indexes is None else list(indexes)
+        parts = [
+            [shared[key]] * len(picked)
+            if key in shared
+            else (self.columns[key] if indexes is None else [self.columns[key][i] for i in picked])
+            for key in FACT_KEYS
+        ]
+        return [dict(zip(FACT_KEYS, values, strict=True)) for values in zip(*parts, strict=True)]
+
+
+def parse_companyfacts_columns(
+    body: bytes | str, source_url: str | None, *, sha256: str | None = None
+) -> CompanyFacts:
+    """Parse api/xbrl/companyfacts/CIK##########.json into columns (see CompanyFacts and
+    parse_companyfacts, whose rows these are)."""
+    data = _load_object(body, source_url)
+    if not isinstance(data.get("facts"), dict):
+        raise ValueError(f"{source_url}: no 'facts' object in companyfacts payload")
+    try:
+        cik = normalise_cik(data.get("cik", ""))
+    except ValueError as exc:
+        raise ValueError(f"{source_url}: {exc}") from exc
+    groups: list[tuple[Any, Any, Any, Any]] = []  # (taxonomy, concept, label, unit)
+    sizes: list[int] = []
+    facts: list[Any] = []
+    for taxonomy, concepts in data["facts"].items():
+        for concept, detail in concepts.items():
+            label = detail.get("label")
+            for unit, unit_facts in (detail.get("units") or {}).items():
+                groups.append((taxonomy, concept, label, unit))
+                sizes.append(len(unit_facts))
+                facts.extend(unit_facts)
+    columns: dict[str, list[Any]] = {}
+    for position, key in enumerate(("taxonomy", "concept", "label", "unit")):
+        column: list[Any] = []
+        for group, size in zip(groups, sizes, strict=True):
+            column.extend([group[position]] * size)
+        columns[key] = column
+    columns["value"] = [fact.get("val") for fact in facts]
+    for key, field in _FACT_FIELDS:
+        columns[key] = [fact.get(field) for fact in facts]
+    columns["problem"] = [
+        _fact_problem(value, end)
+        for value, end in zip(columns["value"], columns["period_end"], strict=True)
+    ]
+    return CompanyFacts(cik, _text(data.get("entityName")), source_url, sha256, columns)
+
+
 def parse_companyfacts(
     body: bytes | str, source_url: str | None, *, sha256: str | None = None
 ) -> list[Row]:
@@ -279,51 +375,7 @@ def parse_companyfacts(
     form, filed, accession, frame, problem (None, or why the fact is unusable), source_url,
     sha256.
     """
-    data = _load_object(body, source_url)
-    if not isinstance(data.get("facts"), dict):
-        raise ValueError(f"{source_url}: no 'facts' object in companyfacts payload")
-    try:
-        cik = normalise_cik(data.get("cik", ""))
-    except ValueError as exc:
-        raise ValueError(f"{source_url}: {exc}") from exc
-    entity_name = _text(data.get("entityName"))
-    rows: list[Row] = []
-    append = rows.append
-    for taxonomy, concepts in data["facts"].items():
-        for concept, detail in concepts.items():
-            label = detail.get("label")
-            for unit, facts in (detail.get("units") or {}).items():
-                for fact in facts:
-                    value = fact.get("val")
-                    end = fact.get("end")
-                    problem = None
-                    if not isinstance(value, int | float) or isinstance(value, bool):
-                        problem = f"non-numeric value {value!r}"
-                    elif not end:
-                        problem = "no period end"
-                    append(
-                        {
-                            "cik": cik,
-                            "entity_name": entity_name,
-                            "taxonomy": taxonomy,
-                            "concept": concept,
-                            "label": label,
-                            "unit": unit,
-                            "value": value,
-                            "period_start": fact.get("start"),
-                            "period_end": end,
-                            "fiscal_year": fact.get("fy"),
-                            "fiscal_period": fact.get("fp"),
-                            "form": fact.get("form"),
-                            "filed": fact.get("filed"),
-                            "accession": fact.get("accn"),
-                            "frame": fact.get("frame"),
-                            "problem": problem,
-                            "source_url": source_url,
-                            "sha256": sha256,
-                        }
-                    )
-    return rows
+    return parse_companyfacts_columns(body, source_url, sha256=sha256).rows()
 
 
 # ---------------------------------------------------------------- tickers

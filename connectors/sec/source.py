@@ -19,9 +19,16 @@ from connectors.sec.client import (
     make_sec_client,
     sec_user_agent,
 )
-from connectors.sec.parse import derive_annual_metrics, parse_companyfacts, parse_submissions
+from connectors.sec.metrics import ANNUAL_FORMS as METRIC_FORMS
+from connectors.sec.parse import (
+    CompanyFacts,
+    derive_annual_metrics,
+    parse_companyfacts_columns,
+    parse_submissions,
+)
 from connectors.source import (
     Batch,
+    Columns,
     Extracted,
     Parsed,
     Partner,
@@ -107,21 +114,51 @@ def _filing_rows(filings: list[dict[str, Any]], response: Stored) -> list[dict[s
     ]
 
 
-def _fact_rows(facts: list[dict[str, Any]], response: Stored) -> list[dict[str, Any]]:
-    """The facts as landing rows, reusing each fact's dict (a company has thousands)."""
-    sha, at = response.sha256, response.fetched_at
-    for fact in facts:
-        value = fact.pop("value")
-        fact.pop("sha256", None)
-        numeric = fact["problem"] is None
-        fact["value"] = float(value) if numeric else None
-        fact["value_text"] = None if numeric else str(value)
-        fact["payload_sha256"] = sha
-        fact["fetched_at"] = at
-    return facts
+def _fact_columns(facts: CompanyFacts, response: Stored) -> Columns:
+    """The facts as landing rows, column-wise: a number in `value`, or the text of what is
+    not one in `value_text` with the problem."""
+    cols = facts.columns
+    values, problems = cols["value"], cols["problem"]
+    data = {key: cols[key] for key in FACT_COLUMNS}
+    if all(problem is None for problem in problems):
+        data["value"] = [float(value) for value in values]
+        data["value_text"] = [None] * len(values)
+    else:
+        data["value"] = [
+            float(value) if problem is None else None
+            for value, problem in zip(values, problems, strict=True)
+        ]
+        data["value_text"] = [
+            None if problem is None else str(value)
+            for value, problem in zip(values, problems, strict=True)
+        ]
+    shared = {
+        "cik": facts.cik,
+        "entity_name": facts.entity_name,
+        "source_url": facts.source_url,
+        "payload_sha256": response.sha256,
+        "fetched_at": response.fetched_at,
+    }
+    return Columns(data, shared)
 
 
-def _metric_rows(facts: list[dict[str, Any]], response: Stored) -> list[dict[str, Any]]:
+FACT_COLUMNS = (
+    "taxonomy", "concept", "label", "unit", "period_start", "period_end", "fiscal_year",
+    "fiscal_period", "form", "filed", "accession", "frame", "problem",
+)  # fmt: skip
+
+
+def _metric_rows(facts: CompanyFacts, response: Stored) -> list[dict[str, Any]]:
+    """Annual metrics from the facts derive_annual_metrics reads (usable facts of annual
+    reports), made rows only for those."""
+    cols = facts.columns
+    annual = [
+        i
+        for i, (problem, form, end) in enumerate(
+            zip(cols["problem"], cols["form"], cols["period_end"], strict=True)
+        )
+        if problem is None and form in METRIC_FORMS and end
+    ]
     return [
         {
             **{k: v for k, v in m.items() if k != "sha256"},
@@ -129,7 +166,7 @@ def _metric_rows(facts: list[dict[str, Any]], response: Stored) -> list[dict[str
             "payload_sha256": response.sha256,
             "fetched_at": response.fetched_at,
         }
-        for m in derive_annual_metrics(facts)
+        for m in derive_annual_metrics(facts.rows(annual))
     ]
 
 
@@ -142,10 +179,11 @@ def parse(batch: Batch) -> Parsed:
                 parsed.add("raw.sec__companies", [_company_row(result, response)])
                 parsed.add("raw.sec__filings", _filing_rows(result["filings"], response))
             else:
-                facts = parse_companyfacts(response.body, response.url, sha256=response.sha256)
-                metrics = _metric_rows(facts, response)  # before the facts become rows
-                parsed.add("raw.sec__facts", _fact_rows(facts, response))
-                parsed.add("raw.sec__annual_metrics", metrics)
+                facts = parse_companyfacts_columns(
+                    response.body, response.url, sha256=response.sha256
+                )
+                parsed.add_columns("raw.sec__facts", _fact_columns(facts, response))
+                parsed.add("raw.sec__annual_metrics", _metric_rows(facts, response))
         except (ValueError, KeyError, TypeError) as exc:
             parsed.problem("sec", partner_id, response, f"{type(exc).__name__}: {exc}")
     return parsed

@@ -13,6 +13,7 @@ from connectors.sec.edgar_codes import edgar_code_to_iso3
 from connectors.sec.parse import (
     parse_company_tickers,
     parse_companyfacts,
+    parse_companyfacts_columns,
     parse_submissions,
 )
 
@@ -288,3 +289,11 @@ def test_company_tickers() -> None:
 def test_company_tickers_rejects_entry_without_cik() -> None:
     with pytest.raises(ValueError, match="entry '0' has no cik_str"):
         parse_company_tickers(b'{"0": {"ticker": "X", "title": "Y"}}')
+
+
+def test_companyfacts_columns_hold_the_same_facts_as_the_rows() -> None:
+    body = load("companyfacts_CIK0001318605_TSLA.json")
+    columns = parse_companyfacts_columns(body, "tsla-url", sha256="h")
+    assert len(columns) == 17718
+    assert columns.rows() == parse_companyfacts(body, "tsla-url", sha256="h")
+    assert columns.rows([0, 5]) == [columns.rows()[0], columns.rows()[5]]
