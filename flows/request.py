@@ -200,7 +200,7 @@ def request_partner(
     else:
         registry, seed = default_registry(db_path)
     with served as given:
-        return _request(
+        result = _request(
             Requested(name.strip(), country.strip(), website, lei, cik),
             (registry, seed),
             db_path,
@@ -209,6 +209,14 @@ def request_partner(
             wait_seconds,
             given,
         )
+    from prefect.runtime import deployment
+
+    if deployment.id and result["status"] in ("ambiguous", "failed"):  # the UI shows Failed
+        raise RuntimeError(
+            f"request for {name!r}: {result['status']}, nothing written "
+            "(see the partnerdd-request artifact)"
+        )
+    return result
 
 
 def _request(
