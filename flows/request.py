@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from contextlib import nullcontext
 from pathlib import Path
@@ -233,6 +234,7 @@ def _request(
     from flows.refresh import DEFAULT_REPORTS, refresh
 
     logger = get_run_logger()
+    started = time.perf_counter()
     registry, seed = registry_and_seed
     env = {**os.environ, **(overrides or {})}
     settings = load_settings(env)
@@ -245,6 +247,7 @@ def _request(
     report("resolve", total=1)
     identity = identify_one(wanted, settings)
     report("resolve", advance=1)
+    timings = {"resolve": time.perf_counter() - started}
     if identity.ambiguous:
         markdown = _ambiguous_markdown(identity)
         create_markdown_artifact(key="partnerdd-request", markdown=markdown)
@@ -257,7 +260,10 @@ def _request(
         }
     docs = Path(reports).resolve() if reports else DEFAULT_REPORTS
     holder = f"request {requested.name!r}"
+    clock = time.perf_counter()
     with writer_lock(db_path, wait=wait_seconds, holder=holder, notify=logger.warning):
+        timings["lock_wait"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         found_lei, found_cik = identity.value("lei"), identity.value("cik")
         edit = plan(
             registry, requested, lei=found_lei, cik=found_cik,
@@ -275,9 +281,13 @@ def _request(
         if summary["status"] == "failed":
             edit.restore()
             return {**summary, "name": requested.name, "identity": identity.as_json()}
+        timings["refresh"] = time.perf_counter() - clock
     report("dossier", total=1)
+    clock = time.perf_counter()
     dossier = _write_dossier(db_path, docs.parent / "site", edit.partner_id, pdf)
     report("dossier", advance=1)
+    timings["dossier"] = time.perf_counter() - clock
+    timings["total"] = time.perf_counter() - started
     found = _published_identity(db_path, edit.partner_id) or identity.as_json()
     result = {
         **summary,
@@ -292,6 +302,7 @@ def _request(
         "found_nothing": all(row["value"] is None for row in found.values()),
         "fit": _fit(db_path, edit.partner_id),
         "dossier": dossier,
+        "request_timings": {k: round(v, 2) for k, v in timings.items()},
     }
     create_markdown_artifact(key="partnerdd-request", markdown=_dossier_markdown(result))
     return result

@@ -51,6 +51,14 @@ def request_lines(result: dict[str, Any]) -> list[Text]:
                 style="yellow",
             )
         )
+    timings = result.get("request_timings") or {}
+    if timings:
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if k != "total")
+        lines.append(Text(f"request time: total {timings['total']:.1f} s ({stages})"))
+    refresh = result.get("timings") or {}
+    if refresh:
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in refresh.items() if "parse " not in k)
+        lines.append(Text(f"refresh time: {stages}", style="dim"))
     lines.append(Text(f"dossier: {result['dossier']['html']}", style="bold"))
     if "pdf" in result["dossier"]:
         lines.append(Text(f"dossier PDF: {result['dossier']['pdf']}", style="bold"))
