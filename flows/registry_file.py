@@ -13,7 +13,7 @@ import csv
 import io
 import os
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from connectors.names import normalise_name
@@ -130,6 +130,8 @@ def plan(
     partner ids the published database resolved to them; `seed`: a registry whose lines a
     file that does not exist yet starts with (the offline demo's)."""
     wanted = check(requested)
+    # the line holds the values as the registry reads them (https:// added, CIK padded)
+    requested = replace(requested, website=wanted.website, lei=wanted.lei, cik=wanted.cik)
     before = path.read_bytes() if path.exists() else None
     text = before.decode("utf-8-sig") if before is not None else ""
     if before is None and seed is not None:
