@@ -184,22 +184,26 @@ def request_partner(
     pdf: bool = False,
     wait_seconds: float = 0,
     offline: bool = False,
-    overrides: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A dossier for one company, added to (or updated in) the registry `partners` (default:
     `default_registry`) and refreshed alone into `database`. Returns a summary whose
     `status` is the refresh's (`ok`, `ok_with_warnings`, `partial`, `failed`) or
     `ambiguous` (candidates listed, nothing written). `offline`: the bundled recorded
-    payloads (demo); `overrides`: source settings as environment variables (tests,
-    benchmarks)."""
-    from flows.offline import offline_sources
+    payloads (demo). Source settings come from the environment only, never from a
+    parameter (a UI user cannot point a source elsewhere or widen the address guard)."""
+    from flows.offline import DEMO_PARTNERS, offline_sources
 
-    served = offline_sources() if offline and overrides is None else nullcontext(overrides)
+    served = offline_sources() if offline else nullcontext(None)
     db_path = database_path(database)
     if partners:
         registry, seed = Path(partners).expanduser().resolve(), None
     else:
         registry, seed = default_registry(db_path)
+    if registry == DEMO_PARTNERS.resolve():
+        raise RequestRefused(
+            f"{registry} is the bundled demo registry, which a request never edits: pass "
+            "--partners FILE (a copy of it, or your own registry)"
+        )
     with served as given:
         result = _request(
             Requested(name.strip(), country.strip(), website, lei, cik),

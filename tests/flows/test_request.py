@@ -184,3 +184,17 @@ def test_a_failed_request_leaves_the_registry_and_the_published_database(
     assert _request(work, "Fraport Hub GmbH", "--country", "DE") == 2
     assert "cannot read home company file" in " ".join(capsys.readouterr().err.split())
     assert (_digest(registry), _digest(db)) == before
+
+
+def test_the_bundled_demo_registry_is_never_edited(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _digest(DEMO_PARTNERS)
+    code = main(
+        [
+            "request", "Nowhere Widgets GmbH", "--country", "DE", "--offline",
+            "--partners", str(DEMO_PARTNERS), "--db", str(work / "pdd.duckdb"),
+        ]
+    )  # fmt: skip
+    assert code == 2 and "never edits" in " ".join(capsys.readouterr().err.split())
+    assert _digest(DEMO_PARTNERS) == before
