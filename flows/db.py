@@ -40,8 +40,8 @@ PUBLISHED_RAW = ("raw.partners", "raw.responses")
 DEFAULT_MEMORY_LIMIT = "256MB"
 PREFECT_SERVER = b"prefect.server.api.server"
 LOCK_POLL_SECONDS = 0.5
-# store -> the thread of this process that holds its writer lock (flock is per open file,
-# so a second writer_lock in the same thread would otherwise refuse itself)
+# store -> the thread of this process that holds its writer lock reentrantly (flock is per
+# open file, so a second writer_lock in the same thread would otherwise refuse itself)
 _held: dict[Path, int] = {}
 
 
@@ -100,16 +100,19 @@ def writer_lock(
     run_id: str | None = None,
     notify: Callable[[str], Any] | None = None,
     holder: str | None = None,
+    reentrant: bool = False,
 ) -> Iterator[Path]:
     """Hold the store's writer lock for the block. When another process holds it: refuse
     at once (`wait` 0), else poll until it is free, refusing after `wait` seconds and
     telling `notify` whom it waits for. The lock dies with its process, so a killed
     refresh cannot leave it stuck.
 
-    A thread that already holds the lock holds it again at once (`partnerdd request` takes
-    it before it edits the registry, then runs the refresh inside it); the holder's note
-    stays the outer one's. `holder` names the holder in the lock file (default `run
-    <run_id>`), so whoever is refused or waits knows for whom."""
+    Taken with `reentrant`, the same thread may take it again inside the block and holds it
+    at once (`partnerdd request` takes it before it edits the registry, then runs the
+    refresh inside it; the holder's note stays the request's); otherwise a second
+    writer_lock in the same thread is refused like any other writer. `holder` names the
+    holder in the lock file (default `run <run_id>`), so whoever is refused or waits knows
+    for whom."""
     store = store_path(db_path)
     store.mkdir(parents=True, exist_ok=True)
     if _held.get(store) == threading.get_ident():
@@ -124,7 +127,8 @@ def writer_lock(
         what = holder or (f"run {run_id}" if run_id else None)
         handle.write(f"pid {os.getpid()}{f' ({what})' if what else ''} since {since}")
         handle.flush()
-        _held[store] = threading.get_ident()
+        if reentrant:
+            _held[store] = threading.get_ident()
         _clean_debris(db_path, store)
         try:
             yield store

@@ -265,7 +265,9 @@ def _request(
     docs = Path(reports).resolve() if reports else DEFAULT_REPORTS
     holder = f"request {requested.name!r}"
     clock = time.perf_counter()
-    with writer_lock(db_path, wait=wait_seconds, holder=holder, notify=logger.warning):
+    with writer_lock(
+        db_path, wait=wait_seconds, holder=holder, notify=logger.warning, reentrant=True
+    ):
         timings["lock_wait"] = time.perf_counter() - clock
         clock = time.perf_counter()
         found_lei, found_cik = identity.value("lei"), identity.value("cik")
