@@ -146,7 +146,7 @@ def _print_request(result: dict[str, Any]) -> int:
     for line in result.get("partial", []):
         console.print(Text("partial: " + line, style="yellow"))
     for line in request_lines(result):
-        console.print(line)
+        console.print(line, soft_wrap=True)  # paths stay whole, to copy
     return EXIT_CODES.get(result["status"], 1)
 
 
