@@ -3,9 +3,10 @@
     make bench            # or: .venv/bin/python -m benchmarks.run [scale options]
     make bench BENCH_ARGS="--partners 10000"
 
-The micro benchmarks below, then the scale benchmark (benchmarks/scale.py; its options are
-passed through). Everything runs offline against loopback servers; nothing here is asserted
-by tests.
+The micro benchmarks below, then the on-demand request benchmark (benchmarks/request.py:
+one new partner with 100 ms latency and the real rate limits), then the scale benchmark
+(benchmarks/scale.py; its options are passed through). Everything runs offline against
+loopback servers; nothing here is asserted by tests.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from benchmarks import scale
+from benchmarks import request, scale
 from connectors.config import load_settings
 from connectors.http import ResponseTooLarge, make_session
 from connectors.replay import ReplayServer, Route
@@ -178,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['ratio']:7.2f}  {r['meaning']}"
         )
     print("(times in seconds; the memory row in MiB)\n", flush=True)
+    request.main([])  # one on-demand request, live-shaped (benchmarks/request.py)
+    print(flush=True)
     return scale.main(argv)
 
 

@@ -14,6 +14,9 @@ The request log (method, path, query, headers) lets tests prove what did or did 
 Like a real publisher's server, every 2xx answer carries an ETag (a hash of its body) and a
 request whose If-None-Match names it gets 304 Not Modified without a body.
 
+``latency`` (seconds) delays every answer, as a distant publisher's server would (the request
+benchmark uses 0.1 s).
+
 A route matches on the exact path and, when given, on every listed query parameter.
 A ``PatternRoute`` (code only, not in routes.json) matches a regular expression instead and
 renders the body from the named groups, so one route serves many ids (the scale benchmark's
@@ -27,6 +30,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -108,8 +112,10 @@ class ReplayServer:
         host: str = "127.0.0.1",
         port: int = 0,
         etags: bool = True,
+        latency: float = 0.0,
     ) -> None:
         self.snapshot_dir = snapshot_dir
+        self.latency = latency  # seconds before each answer (a live-shaped round trip)
         self.etags = etags  # 2xx answers carry an ETag; a matching If-None-Match gets 304
         self.routes: list[Route] = list(routes or [])
         if snapshot_dir is not None:
@@ -193,6 +199,8 @@ class ReplayServer:
             protocol_version = "HTTP/1.1"
 
             def _answer(self, with_body: bool) -> None:
+                if server.latency > 0:
+                    time.sleep(server.latency)
                 status, headers, body = server._resolve(
                     self.command, self.path, dict(self.headers.items())
                 )

@@ -1,7 +1,8 @@
-"""partnerdd command line: refresh, serve, reparse, profile, shortlist, sql.
+"""partnerdd command line: refresh, request, serve, reparse, profile, shortlist, sql.
 
-Exit codes of refresh and reparse: 0 ok, 3 partial (a source or table failed, the rest was
-published), 1 failed (nothing published), 2 usage or configuration error.
+Exit codes of refresh, request and reparse: 0 ok, 3 partial (a source or table failed, the
+rest was published), 1 failed (nothing published), 2 usage or configuration error (or the
+writer lock is held), 4 an ambiguous request (candidates listed, nothing written).
 """
 
 from __future__ import annotations
@@ -129,6 +130,52 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
             )
     _print_summary(summary)
     return EXIT_CODES.get(summary["status"], 1)
+
+
+EXIT_AMBIGUOUS = 4
+
+
+def _cmd_request(args: argparse.Namespace) -> int:
+    _quiet_prefect(args.verbose)
+    from flows.request import RequestRefused, request_partner
+
+    db = database_path(args.db)
+    if args.wait <= 0:
+        refuse_if_busy(db)  # refused before Prefect starts or anything is searched
+    try:
+        with _progress_display():
+            result = request_partner(
+                args.name, args.country, args.website, args.lei, args.cik, args.partners,
+                str(db), args.reports, args.pdf, args.wait, args.offline,
+            )  # fmt: skip
+    except RequestRefused as exc:
+        err.print(Text(str(exc), style="red"))
+        return 2
+    return _print_request(result)
+
+
+def _print_request(result: dict[str, Any]) -> int:
+    from flows.request_report import ambiguous_table, request_lines
+
+    if result["status"] == "ambiguous":
+        console.print(ambiguous_table(result))
+        err.print(
+            Text(
+                f"{result['name']!r} is ambiguous: nothing was written. Choose a candidate "
+                "and request again with --lei LEI or --cik CIK.",
+                style="yellow",
+            )
+        )
+        return EXIT_AMBIGUOUS
+    if result["status"] == "failed":
+        _print_summary(result)
+        err.print(Text("the request failed: nothing was published, the registry is as it was"))
+        return EXIT_CODES["failed"]
+    for line in result.get("partial", []):
+        console.print(Text("partial: " + line, style="yellow"))
+    for line in request_lines(result):
+        console.print(line, soft_wrap=True)  # paths stay whole, to copy
+    return EXIT_CODES.get(result["status"], 1)
 
 
 def _cmd_reparse(args: argparse.Namespace) -> int:
@@ -482,6 +529,38 @@ def build_parser() -> argparse.ArgumentParser:
         "(default 0: refuse at once, naming the running refresh)",
     )
     refresh.set_defaults(handler=_cmd_refresh)
+
+    request = sub.add_parser(
+        "request",
+        help="an on-demand dossier for one company: resolve it, add it to the registry, "
+        "refresh it alone, publish, write its dossier",
+    )
+    request.add_argument("name", help="the company's name, e.g. 'SAP SE'")
+    request.add_argument("--country", required=True, help="ISO 3166 code or name, e.g. DE")
+    request.add_argument("--website", help="its website (crawled like a registry website)")
+    request.add_argument("--lei", help="its LEI: wins over the search (choose an ambiguous one)")
+    request.add_argument("--cik", help="its SEC CIK: wins over the search")
+    request.add_argument(
+        "--partners",
+        help="registry CSV to add it to (default: the one the database was refreshed from, "
+        "else [schedule] partners)",
+    )
+    request.add_argument("--db", help=db_help)
+    request.add_argument("--reports", help="Data Docs directory (default reports/data_docs)")
+    request.add_argument("--pdf", action="store_true", help="also write the dossier as PDF")
+    request.add_argument(
+        "--offline", action="store_true", help="use the bundled recorded payloads (demo)"
+    )
+    request.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="when a refresh of this database is running, wait up to SECONDS for it "
+        "(default 0: refuse at once, naming it)",
+    )
+    request.add_argument("--verbose", action="store_true", help="show Prefect's log lines")
+    request.set_defaults(handler=_cmd_request)
 
     serve = sub.add_parser(
         "serve",

@@ -18,6 +18,7 @@ import fcntl
 import os
 import shutil
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -39,6 +40,9 @@ PUBLISHED_RAW = ("raw.partners", "raw.responses")
 DEFAULT_MEMORY_LIMIT = "256MB"
 PREFECT_SERVER = b"prefect.server.api.server"
 LOCK_POLL_SECONDS = 0.5
+# store -> the thread of this process that holds its writer lock reentrantly (flock is per
+# open file, so a second writer_lock in the same thread would otherwise refuse itself)
+_held: dict[Path, int] = {}
 
 
 class DatabaseMissing(FileNotFoundError):
@@ -95,25 +99,41 @@ def writer_lock(
     wait: float = 0,
     run_id: str | None = None,
     notify: Callable[[str], Any] | None = None,
+    holder: str | None = None,
+    reentrant: bool = False,
 ) -> Iterator[Path]:
     """Hold the store's writer lock for the block. When another process holds it: refuse
     at once (`wait` 0), else poll until it is free, refusing after `wait` seconds and
     telling `notify` whom it waits for. The lock dies with its process, so a killed
-    refresh cannot leave it stuck."""
+    refresh cannot leave it stuck.
+
+    Taken with `reentrant`, the same thread may take it again inside the block and holds it
+    at once (`partnerdd request` takes it before it edits the registry, then runs the
+    refresh inside it; the holder's note stays the request's); otherwise a second
+    writer_lock in the same thread is refused like any other writer. `holder` names the
+    holder in the lock file (default `run <run_id>`), so whoever is refused or waits knows
+    for whom."""
     store = store_path(db_path)
     store.mkdir(parents=True, exist_ok=True)
+    if _held.get(store) == threading.get_ident():
+        yield store
+        return
     handle = (store / "writer.lock").open("a+")
     try:
         _acquire(handle, db_path, wait, notify)
         handle.seek(0)
         handle.truncate()
         since = datetime.now(UTC).isoformat(timespec="seconds")
-        handle.write(f"pid {os.getpid()}{f' (run {run_id})' if run_id else ''} since {since}")
+        what = holder or (f"run {run_id}" if run_id else None)
+        handle.write(f"pid {os.getpid()}{f' ({what})' if what else ''} since {since}")
         handle.flush()
+        if reentrant:
+            _held[store] = threading.get_ident()
         _clean_debris(db_path, store)
         try:
             yield store
         finally:  # only a killed process leaves its servers noted
+            _held.pop(store, None)
             (store / "server.pids").unlink(missing_ok=True)
     finally:
         handle.close()
@@ -150,7 +170,8 @@ def _acquire(
                 waited = f"waited {wait:g} s; " if wait else ""
                 raise WriterBusy(
                     f"{db_path} is being refreshed by {holder}; {waited}try again when it "
-                    "has finished, or wait for it: `partnerdd refresh --wait SECONDS`"
+                    "has finished, or wait for it: `partnerdd refresh --wait SECONDS` "
+                    "(or `partnerdd request … --wait SECONDS`)"
                 ) from exc
             if notify is not None and holder != noted:
                 notify(f"waiting up to {wait:g} s for {holder} to finish refreshing {db_path}")

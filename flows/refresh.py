@@ -272,12 +272,16 @@ def refresh(
     reports_dir: str | None = None,
     full: bool = False,
     writer_wait: float = 0,
+    only: list[str] | None = None,
 ) -> dict[str, Any]:
     """Refresh every source for the partners in `partners_file` and publish the database.
 
     Answers already stored are revalidated or, while younger than their source's max age,
     reused (flows/revalidate.py); `full` fetches everything again. `writer_wait`: seconds to
-    wait for another refresh of the same database (0: refuse)."""
+    wait for another refresh of the same database (0: refuse). `only`: partner ids whose own
+    sources are extracted (`partnerdd request`); the other partners keep what they have,
+    whole-dataset sources come from the store unless older than their max age, and the
+    marts and the published database still hold every partner of the registry."""
     logger = get_run_logger()
     env = {**os.environ, **(overrides or {})}
     settings = load_settings(env)
@@ -334,6 +338,7 @@ def refresh(
                 "run_id": run_id,
                 "database": str(db_path),
                 "partners": len(partners),
+                "only": only,
                 "registry_issues": [str(i) for i in issues],
                 "recovered_responses": recovered,
                 "data_docs": str(docs),
@@ -356,8 +361,9 @@ def refresh(
             landed: dict[str, landing.LandingResult] = {}
             for phase in sorted({s.phase for s in sources}):
                 specs = [s for s in sources if s.phase == phase]
+                wanted = [p for p in current if only is None or p.partner_id in only]
                 landed.update(
-                    _extract_phase(specs, current, settings, store, con, reader, run_id, raised)
+                    _extract_phase(specs, wanted, settings, store, con, reader, run_id, raised)
                 )
                 current = identified_partners(con, partners, sources)
             timings["extract_and_parse"] = time.perf_counter() - clock

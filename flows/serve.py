@@ -1,15 +1,18 @@
-"""The nightly refresh as a Prefect deployment (config/operations.toml [schedule]).
+"""The nightly refresh and on-demand requests as Prefect deployments (config/operations.toml
+[schedule]).
 
 `partnerdd serve` registers the deployment `partnerdd-scheduled-refresh/<deployment>` with
-its cron schedule (explicit time zone) on the Prefect server of PREFECT_API_URL and runs
-each flow run it is given, scheduled or triggered by hand, until stopped. Teams with their
+its cron schedule (explicit time zone) and, next to it, `partnerdd-request/on-demand`
+(flows/request.py, parameters name and country, optionally website, lei, cik, pdf; same
+database, reports and waiting time) on the Prefect server of PREFECT_API_URL, and runs each
+flow run it is given, scheduled or triggered by hand, until stopped. Teams with their
 own server and workers deploy the same flow with `prefect deploy` (prefect.yaml).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect import flow, get_run_logger
@@ -18,6 +21,7 @@ from connectors.config import ConfigError
 from flows.operations import Operations, Schedule
 
 FLOW_NAME = "partnerdd-scheduled-refresh"
+REQUEST_DEPLOYMENT = "on-demand"
 
 
 @flow(name=FLOW_NAME, log_prints=True)
@@ -58,6 +62,17 @@ def deployment_parameters(schedule: Schedule) -> dict[str, Any]:
     }
 
 
+def request_parameters(schedule: Schedule) -> dict[str, Any]:
+    """Defaults of the request deployment: the nightly's database, reports and waiting time
+    (a request waits for a running refresh, never beside it)."""
+    return {
+        "database": str(schedule.database),
+        "reports": str(schedule.reports),
+        "offline": schedule.offline,
+        "wait_seconds": schedule.wait_seconds,
+    }
+
+
 def api_url() -> str:
     """The Prefect server this process talks to (environment or Prefect profile)."""
     from prefect.settings import PREFECT_API_URL
@@ -76,7 +91,7 @@ def serve(ops: Operations) -> None:
     interrupted (SIGINT or SIGTERM). Stopping leaves the schedule active (Prefect 3.8.8's
     pause on shutdown races the exit and is not always applied): runs due meanwhile show
     as Late in the UI and run when `partnerdd serve` is back."""
-    from prefect.deployments.runner import EntrypointType
+    from prefect.deployments.runner import EntrypointType, RunnerDeployment
     from prefect.schedules import Cron
 
     schedule = ops.schedule
@@ -93,13 +108,27 @@ def serve(ops: Operations) -> None:
             "(config/operations.toml [schedule] partners, or PARTNERDD_SCHEDULE_PARTNERS)"
         )
     api_url()
-    scheduled_refresh.serve(
+    from prefect import serve as serve_deployments
+
+    from flows.request import request_partner
+
+    nightly = scheduled_refresh.to_deployment(
         name=schedule.deployment,
         schedule=Cron(schedule.cron, timezone=schedule.timezone),
         parameters=deployment_parameters(schedule),
         description=f"partnerdd refresh of {schedule.database} from {schedule.partners}",
         tags=["partnerdd"],
-        pause_on_shutdown=False,
         # Runs import flows.serve from the installed package, whatever the working directory.
         entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    on_demand = request_partner.to_deployment(
+        name=REQUEST_DEPLOYMENT,
+        parameters=request_parameters(schedule),
+        description=f"an on-demand dossier for one company, published to {schedule.database}",
+        tags=["partnerdd", "request"],
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    # to_deployment is sync-compatible: called from sync code it returns the deployment
+    serve_deployments(
+        cast(RunnerDeployment, nightly), cast(RunnerDeployment, on_demand), pause_on_shutdown=False
     )

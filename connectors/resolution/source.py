@@ -8,6 +8,7 @@ and never silently picked. Every search response is stored raw like any other fe
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -155,16 +156,15 @@ def _load_tickers(
         return [], response, str(exc)
 
 
-def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
-    """One identifier row per partner and scheme (given, resolved, ambiguous, none, error).
-
-    The decision needs the answers as they come (a fallback search follows an empty one),
-    so it is made here and emitted as a record; every answer it rests on is stored raw.
-    """
+def identify(
+    partners: list[Partner], settings: Settings, out: Extracted
+) -> Iterator[tuple[Partner, list[dict[str, Any]]]]:
+    """(partner, its identifier rows: lei, then cik) for each partner in turn; every answer
+    a decision rests on is stored through `out`. The refresh emits the rows as landing
+    records; `partnerdd request` reads them before anything is written."""
     session = make_session("gleif", settings)
     base_url = settings.source_url("gleif")
     tickers, tickers_response, tickers_problem = _load_tickers(partners, settings, out)
-    out.report(total=len(partners))
     for partner in partners:
         rows = []
         if partner.lei:
@@ -178,6 +178,17 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             rows.append(_row(partner, "cik", "error", evidence=reason))
         else:
             rows.append(_resolve_cik(partner, tickers, tickers_response)[1])
+        yield partner, rows
+
+
+def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
+    """One identifier row per partner and scheme (given, resolved, ambiguous, none, error).
+
+    The decision needs the answers as they come (a fallback search follows an empty one),
+    so it is made here and emitted as a record; every answer it rests on is stored raw.
+    """
+    out.report(total=len(partners))
+    for partner, rows in identify(partners, settings, out):
         for row in rows:
             out.emit(IDENTIFIERS, partner.partner_id, row)
         out.report(advance=1)

@@ -15,20 +15,25 @@ import duckdb
 from connectors.countries import resolve
 from flows.db import columns, records, table_exists
 from flows.dossier.checklists import agreement_checklist, launch_questions
+from flows.dossier.searched import searched
 from flows.fit.config import C_LABELS, CS, load_fit_config
 from flows.home import load_home
 from flows.report import GOVERNANCE
 
 FRESHNESS = """
-    with latest_run as (
-        select run_id from ops.runs order by started_at desc limit 1
+    with partner_run as (  -- the latest run that fetched for the partner (a request: one)
+        select f.partner_id as partner_id, arg_max(f.run_id, r.started_at) as run_id
+        from ops.fetch_log as f
+        inner join ops.runs as r on f.run_id = r.run_id
+        where f.partner_id is not null
+        group by f.partner_id
     ),
     attempts as (
         select f.*, r.fetched_at as answer_fetched_at
         from ops.fetch_log as f
-        inner join latest_run as l on f.run_id = l.run_id
         left join raw.responses as r
             on f.run_id = r.run_id and f.url = r.url and f.payload_sha256 = r.sha256
+        where f.run_id in (select run_id from partner_run)
     ),
     partners as (
         select partner_id from marts.partner_profile {where}
@@ -41,7 +46,9 @@ FRESHNESS = """
         max(a.answer_fetched_at) as latest_fetch,
         min(a.error) filter (where a.outcome <> 'ok') as example_problem
     from partners as p
-    inner join attempts as a on a.partner_id = p.partner_id or a.partner_id is null
+    inner join partner_run as pr on pr.partner_id = p.partner_id
+    inner join attempts as a
+        on a.run_id = pr.run_id and (a.partner_id = p.partner_id or a.partner_id is null)
     group by p.partner_id, a.source
     order by p.partner_id, a.source
 """
@@ -62,7 +69,8 @@ SECTIONS = {
         "{where} order by partner_id, relation, child_name"
     ),
     "identifiers": (
-        "select partner_id, scheme, value, status, confidence, evidence, source_url "
+        "select partner_id, scheme, value, status, confidence, evidence, candidates, "
+        "query_name, query_country, source_url "
         "from marts.partner_identifiers {where} order by partner_id, scheme"
     ),
     "financials": (
@@ -251,6 +259,7 @@ def dossier_data(
         **{key: found.get(key, []) for key in ("news", "adverse", "sanctions", "freshness")},
         "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
+    data["searched"] = searched(data)
     data["launch_questions"] = launch_questions(data)
     data["agreement_checklist"] = agreement_checklist(data)
     return data

@@ -172,6 +172,13 @@ def render_markdown(data: dict[str, Any]) -> str:
     out += [f"- {md(n['published'])} {md(n['title'])} ({md(n['url'])})" for n in data["news"]] or [
         "- none collected"
     ]
+    out += ["", "## What was searched and what was not found", ""]
+    out += [
+        f"- {md(s['what'])}: asked for {md(s['asked'])} — **{md(s['result'])}**"
+        + (f" ({md(s['why'])})" if s["why"] else "")
+        + (f"; candidates: {md('; '.join(s['candidates']))}" if s["candidates"] else "")
+        for s in data["searched"]
+    ] or ["- nothing: the registry gave every identifier, and every source answered"]
     out += ["", "## Launch questions", ""]
     out += [
         f"- {md(q['question'])} — **{md(q['status'])}**: {md(q['data'])}"

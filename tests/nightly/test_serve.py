@@ -1,6 +1,8 @@
 """`partnerdd serve` against a real local Prefect server started by the test (loopback only):
 the deployment is registered with the configured cron schedule and time zone, and a run
-triggered through the deployment publishes the database."""
+triggered through the deployment publishes the database; the on-demand request deployment
+is served next to it, and a request made through it publishes its partner and attaches the
+dossier as an artifact."""
 
 from __future__ import annotations
 
@@ -20,10 +22,12 @@ import pytest
 from ruamel.yaml import YAML
 
 from flows.operations import load_operations
-from flows.serve import FLOW_NAME
+from flows.request import FLOW_NAME as REQUEST_FLOW
+from flows.serve import FLOW_NAME, REQUEST_DEPLOYMENT
 
 ROOT = Path(__file__).parents[2]
 DEPLOYMENT = f"{FLOW_NAME}/nightly-test"
+REQUEST = f"{REQUEST_FLOW}/{REQUEST_DEPLOYMENT}"
 STARTUP_SECONDS = 120  # Prefect 3.8.8's server takes long to start on these machines
 
 
@@ -167,6 +171,67 @@ def test_a_run_triggered_through_the_deployment_publishes_the_database(
         runs = con.execute("select status from ops.runs").fetchall()
         partners = con.execute("select count(*) from marts.partner_profile").fetchone()
     assert runs == [("ok",)] and partners == (9,)
+
+
+async def _request_deployment(client: Any) -> Any:
+    return await client.read_deployment_by_name(REQUEST)
+
+
+def test_the_request_deployment_is_served_next_to_the_nightly(served: dict[str, Any]) -> None:
+    deployment = _client_call(served["api"], _request_deployment)
+    assert deployment.entrypoint == "flows.request.request_partner"
+    assert not deployment.schedules  # on demand only
+    assert deployment.parameters["database"] == str(served["db"])
+    assert deployment.parameters["offline"] is True
+    schema = deployment.parameter_openapi_schema
+    assert {"name", "country"} <= set(schema["required"])
+    assert {"website", "lei", "cik", "pdf"} <= set(schema["properties"])
+
+
+def test_a_request_through_the_deployment_publishes_it_and_attaches_its_dossier(
+    served: dict[str, Any],
+) -> None:
+    """Made as from the UI: only name and country. The name resolves to nothing in the
+    recorded payloads, so its dossier is the "insufficient data" one."""
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: served["api"]}):
+        flow_run = run_deployment(
+            REQUEST,
+            parameters={"name": "Nowhere Widgets GmbH", "country": "DE"},
+            timeout=600,
+            poll_interval=2,
+        )
+    log = (served["work"] / "serve.log").read_text(encoding="utf-8", errors="replace")
+    assert flow_run.state is not None and flow_run.state.is_completed(), log[-3000:]
+    with duckdb.connect(str(served["db"]), read_only=True) as con:
+        partners = con.execute("select count(*) from marts.partner_profile").fetchone()
+        tier = con.execute(
+            "select tier from marts.partner_fit where partner_id = 'nowhere-widgets-gmbh'"
+        ).fetchone()
+    assert partners == (10,) and tier == ("insufficient data",)
+    registry = (served["work"] / "data" / "partners.csv").read_text(encoding="utf-8")
+    assert registry.count("\n") == 11 and registry.endswith(
+        "nowhere-widgets-gmbh,Nowhere Widgets GmbH,,DE,,\n"
+    )  # the demo registry (never edited itself) and the new line
+
+    async def artifacts(client: Any) -> Any:
+        return await client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["partnerdd-request"]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run.id]),
+            )
+        )
+
+    [artifact] = _client_call(served["api"], artifacts)
+    assert "insufficient data" in artifact.data
+    assert "dossier-nowhere-widgets-gmbh.html" in artifact.data
 
 
 def test_stopping_serve_leaves_the_schedule_active(served: dict[str, Any]) -> None:

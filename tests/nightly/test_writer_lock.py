@@ -125,3 +125,28 @@ def test_no_snapshot_is_kept_when_keep_is_zero(tmp_path: Path) -> None:
         for run_id in ("20260101T000000-a", "20260101T000001-b"):
             _publish_run(con, db, run_id, keep=0)
     assert not snapshot_dir(db).exists()
+
+
+def test_a_reentrant_holder_runs_a_writer_inside_its_block_others_are_still_refused(
+    tmp_path: Path,
+) -> None:
+    """`partnerdd request` holds the lock while it edits the registry and runs its refresh
+    inside; another process is refused all along, and the lock file names the request."""
+    db = tmp_path / "request.duckdb"
+    with writer_lock(db, holder="request 'SAP SE'", reentrant=True) as store:
+        with writer_lock(db, run_id="inner-run") as inner:  # the refresh, same thread
+            assert inner == store
+            text = (store / "writer.lock").read_text()
+            assert text.startswith(f"pid {os.getpid()} (request 'SAP SE') since ")
+            other = subprocess.run(
+                [sys.executable, "-c", "import sys; from pathlib import Path; "
+                 "from flows.db import refuse_if_busy; refuse_if_busy(Path(sys.argv[1]))",
+                 str(db)],
+                capture_output=True, text=True,
+                env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+            )  # fmt: skip
+            assert other.returncode != 0 and "(request 'SAP SE')" in other.stderr
+    with writer_lock(db):  # released; taken without `reentrant` it is not reentrant
+        with pytest.raises(WriterBusy):
+            with writer_lock(db):
+                pass
