@@ -60,7 +60,7 @@ class _Cancellation:
 
     def __init__(self) -> None:
         self.event = threading.Event()
-        self.by_signal = False  # SIGTERM or SIGINT, not the end of a failed run
+        self.by_signal = False  # a SIGTERM, not the end of a run that failed
         self._lock = threading.Lock()
         self._reading: set[Any] = set()
 
