@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.scale import RESULTS_DIR, Harness, _commit
+from benchmarks.scale import Harness, _commit, results_path
 from connectors.replay import ReplayServer
 from flows.offline import DEMO_PARTNERS, SNAPSHOT_DIR, source_overrides
 
@@ -136,15 +136,6 @@ def print_table(rows: list[dict[str, Any]], result: dict[str, Any]) -> None:
     )
 
 
-def results_path(directory: Path = RESULTS_DIR) -> Path:
-    stem = datetime.now(UTC).strftime("%Y-%m-%d") + "-request"
-    path, k = directory / f"{stem}.json", 1
-    while path.exists():
-        k += 1
-        path = directory / f"{stem}-{k}.json"
-    return path
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.request", description=__doc__)
     parser.add_argument("--note", default="", help="free text stored with the results")
@@ -155,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run(workdir)
     rows = measurements(result)
     print_table(rows, result)
-    out = results_path()
+    out = results_path("request")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(

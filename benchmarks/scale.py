@@ -383,8 +383,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(f"{r['name']:46} {measured:>10} {bound:>8} {ratio:>7}  {r['unit']:4}  {r['note']}")
 
 
-def results_path(directory: Path = RESULTS_DIR) -> Path:
-    stem = datetime.now(UTC).strftime("%Y-%m-%d") + "-scale"
+def results_path(benchmark: str = "scale", directory: Path = RESULTS_DIR) -> Path:
+    """benchmarks/results/<date>-<benchmark>.json, numbered when that day has one already."""
+    stem = datetime.now(UTC).strftime("%Y-%m-%d") + f"-{benchmark}"
     path, k = directory / f"{stem}.json", 1
     while path.exists():
         k += 1

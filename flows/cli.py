@@ -143,7 +143,7 @@ def _cmd_request(args: argparse.Namespace) -> int:
     if args.wait <= 0:
         refuse_if_busy(db)  # refused before Prefect starts or anything is searched
     try:
-        with _progress_display():
+        with _sigterm_exits(), _progress_display():
             result = request_partner(
                 args.name, args.country, args.website, args.lei, args.cik, args.partners,
                 str(db), args.reports, args.pdf, args.wait, args.offline,
