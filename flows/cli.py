@@ -107,6 +107,7 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     _quiet_prefect(args.verbose)
     from flows.offline import DEMO_PARTNERS, offline_sources
     from flows.refresh import refresh
+    from flows.validate import import_in_background
 
     partners = Path(args.partners) if args.partners else (DEMO_PARTNERS if args.offline else None)
     if partners is None:
@@ -118,6 +119,7 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     db = str(database_path(args.db))
     if args.wait <= 0:
         refuse_if_busy(Path(db))
+    import_in_background()
     with _sigterm_exits(), _progress_display():
         if args.offline:
             with offline_sources() as overrides:
@@ -138,10 +140,12 @@ EXIT_AMBIGUOUS = 4
 def _cmd_request(args: argparse.Namespace) -> int:
     _quiet_prefect(args.verbose)
     from flows.request import RequestRefused, request_partner
+    from flows.validate import import_in_background
 
     db = database_path(args.db)
     if args.wait <= 0:
         refuse_if_busy(db)  # refused before Prefect starts or anything is searched
+    import_in_background()
     try:
         with _sigterm_exits(), _progress_display():
             result = request_partner(
