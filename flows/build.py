@@ -30,6 +30,7 @@ from flows.validate import row_json
 NEW = "_model_new"
 ROWS = "_model_rows"
 CHANGED = "_model_changed"
+KEYS = "_model_keys"  # the partition values rebuilt this run (a partitioned model's)
 VALIDATION_CHUNK = 200_000  # GX costs ~0.25 s a call whatever the size
 ENUM_PREFIX = "_model_enum_"  # types of the columns validated as categoricals
 CATEGORICAL_FROM_ROWS = 400_000  # validations this large fetch text columns as categoricals
@@ -98,10 +99,55 @@ def _built_from(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any] | 
     return json.loads(inputs) if inputs else None
 
 
-def _materialise(con: duckdb.DuckDBPyConnection, model: Model, context: dict[str, Any]) -> None:
+def _in_keys(column: str, alias: str) -> str:
+    """SQL: the row's partition value is one of this run's (never true for a null)."""
+    return f'coalesce({alias}."{column}"::varchar in (select key from {KEYS}), false)'  # noqa: S608
+
+
+def _partition_scope(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    built_from: dict[str, Any] | None,
+    versions: dict[str, Any],
+) -> str | None:
+    """The partition column when only some of a partitioned model's rows need building:
+    the table was built from an earlier version of its one raw input and every version
+    landed since recorded its key values (now in the temp table KEYS). None: build it
+    whole (first build, a whole-table replace of the input, or no partition declared)."""
+    column = model.partition
+    if column is None or not built_from:
+        return None
+    (table,) = model.inputs
+    old, new = int(built_from.get(table) or 0), int(versions.get(table) or 0)
+    if old <= 0 or new <= old:
+        return None
+    bounds = [table, old, new]
+    recorded = load.scalar(
+        con,
+        "select count(distinct version) from ops.landed_keys "
+        "where table_name = ? and version > ? and version <= ?",
+        bounds,
+    )
+    if recorded != new - old:
+        return None
+    con.execute(
+        f"create or replace temp table {KEYS} as select distinct key from ops.landed_keys "  # noqa: S608
+        "where table_name = ? and version > ? and version <= ?",
+        bounds,
+    )
+    return column
+
+
+def _materialise(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    context: dict[str, Any],
+    scope: str | None = None,
+) -> None:
     """The model's new rows into one temp table, typed by its SQL, each with its row hash;
     a row's number is its rowid there (no window, no sort: a first build of millions of
-    rows is written once here and once into the target)."""
+    rows is written once here and once into the target). With a partition `scope`, only
+    the rows of this run's partition values."""
     if isinstance(model, PythonModel):
         frame = model.build(con, context)
         con.register("model_frame", frame)
@@ -119,21 +165,29 @@ def _materialise(con: duckdb.DuckDBPyConnection, model: Model, context: dict[str
         source = NEW
     else:
         source = f"(\n{load.model_sql(model.layer, model.name)}\n)"
+        if scope is not None:
+            source = f"(select * from {source} as m where {_in_keys(scope, 'm')})"  # noqa: S608
     con.execute(
         f"create or replace temp table {ROWS} as select hash(n) as _h, n.* from {source} as n"  # noqa: S608
     )
 
 
-def _changed_rows(con: duckdb.DuckDBPyConnection, target: str) -> int | None:
+def _comparable(con: duckdb.DuckDBPyConnection, target: str) -> bool:
+    """The target exists with the columns the model's rows have now."""
+    model_columns = [c for c in columns(con, ROWS) if c[0] != "_h"]
+    return table_exists(con, target) and columns(con, target) == model_columns
+
+
+def _changed_rows(con: duckdb.DuckDBPyConnection, target: str, scope: str | None) -> int | None:
     """How many rows are new or changed (by row hash). None: all of them (no comparable
     target); otherwise their row numbers are in a temp table, numbered 1..n in order."""
-    model_columns = [c for c in columns(con, ROWS) if c[0] != "_h"]
-    if not (table_exists(con, target) and columns(con, target) == model_columns):
+    if not _comparable(con, target):
         return None
+    within = "" if scope is None else f"where {_in_keys(scope, 't')}"
     con.execute(
         f"create or replace temp table {CHANGED} as "  # noqa: S608
         f"select row_number() over (order by r.rowid) as _seq, r.rowid as _row from {ROWS} as r "
-        f"where r._h not in (select hash(t) from {target} as t)"
+        f"where r._h not in (select hash(t) from {target} as t {within})"
     )
     return int(load.scalar(con, f"select count(*) from {CHANGED}"))  # noqa: S608
 
@@ -260,25 +314,39 @@ def build_model(
     target = load.ident(f"{model.layer}.{model.name}")
     versions = input_versions(con, model, run_id, fingerprint)
     exists = table_exists(con, target)
-    if exists and _built_from(con, target) == versions:
+    built_from = _built_from(con, target) if exists else None
+    if exists and built_from == versions:
         return ModelOutcome(model.name, "unchanged")
-    _materialise(con, model, context)
+    scope = _partition_scope(con, model, built_from, versions)
+    _materialise(con, model, context, scope)
+    if scope is not None and not _comparable(con, target):  # the model's columns changed
+        scope = None
+        _materialise(con, model, context)
     total = int(load.scalar(con, f"select count(*) from {ROWS}"))  # noqa: S608
-    some = _changed_rows(con, target)
+    some = _changed_rows(con, target, scope)
     result = _validate_changed(con, validator, model.name, _chunks(some, total), params)
     changed = total if some is None else some
     bad = sorted({int(i) for i in result.quarantined["row_index"]})
+    # rows of the other partition values stay as they are
+    others = (
+        0
+        if scope is None
+        else int(
+            load.scalar(con, f"select count(*) from {target} as t where not {_in_keys(scope, 't')}")  # noqa: S608
+        )
+    )
     outcome = ModelOutcome(
         model.name,
         "built",
-        rows_in=total,
+        rows_in=others + total,
         validated=changed,
         quarantined=len(bad),
         failures=list(result.failures),
         warnings=list(result.warnings),
     )
+    kept = others + total - len(bad)
     if not outcome.failures:
-        failures, warnings = validator.check_row_count(model.name, total - len(bad), params)
+        failures, warnings = validator.check_row_count(model.name, kept, params)
         outcome.failures += failures
         outcome.warnings += warnings
     if outcome.failures:
@@ -289,7 +357,7 @@ def build_model(
             )
         return outcome
     before = (
-        int(load.scalar(con, f"select count(*) from {target}"))  # noqa: S608
+        int(load.scalar(con, f"select count(*) from {target}")) - others  # noqa: S608
         if exists
         else -1
     )
@@ -299,12 +367,27 @@ def build_model(
         if bad:
             con.register("bad_rows", pd.DataFrame({"_row": bad}, dtype="int64"))
             keep = "where rowid not in (select _row from bad_rows)"
-        con.execute(
-            f"create or replace table {target} as select * exclude (_h) from {ROWS} {keep}"  # noqa: S608
-        )
+        if scope is None:
+            con.execute(
+                f"create or replace table {target} as select * exclude (_h) from {ROWS} {keep}"  # noqa: S608
+            )
+        else:
+            con.execute(f"delete from {target} as t where {_in_keys(scope, 't')}")  # noqa: S608
+            con.execute(
+                f"insert into {target} by name select * exclude (_h) from {ROWS} {keep}"  # noqa: S608
+            )
         if bad:
             con.unregister("bad_rows")
-        load.write_quarantine(con, model.name, run_id, datetime.now(UTC), result.quarantined)
+        load.write_quarantine(
+            con,
+            model.name,
+            run_id,
+            datetime.now(UTC),
+            result.quarantined,
+            None
+            if scope is None
+            else f"coalesce((row_json->>'{scope}') in (select key from {KEYS}), false)",  # noqa: S608
+        )
         moved = changed > 0 or before != total - len(bad)
         if moved and history.kept(model.layer, model.name):
             outcome.history = history.record(con, model.name, run_id, _run_started(con, run_id))
@@ -320,7 +403,7 @@ def build_model(
                 "t": target,
                 "inputs": json.dumps(versions),
                 "run": run_id,
-                "n": total - len(bad),
+                "n": kept,
                 "moved": moved,
             },
         )
@@ -328,7 +411,7 @@ def build_model(
     except BaseException:
         con.execute("rollback")
         raise
-    outcome.loaded = total - len(bad)
+    outcome.loaded = kept
     return outcome
 
 
@@ -338,7 +421,28 @@ def _run_started(con: duckdb.DuckDBPyConnection, run_id: str) -> datetime:
     return started if isinstance(started, datetime) else datetime.now(UTC)
 
 
+def prune_landed_keys(con: duckdb.DuckDBPyConnection, models: tuple[Model, ...]) -> None:
+    """Forget the key values every partitioned model has built past (and those of tables
+    no partitioned model reads): ops.landed_keys stays the size of one run's landing."""
+    oldest: dict[str, int] = {}
+    for model in models:
+        if model.partition is None:
+            continue
+        (table,) = model.inputs
+        built = _built_from(con, load.ident(f"{model.layer}.{model.name}")) or {}
+        oldest[table] = min(oldest.get(table, 2**62), int(built.get(table) or 0))
+    con.execute(
+        "delete from ops.landed_keys where table_name not in (select unnest($t::varchar[]))",
+        {"t": list(oldest)},
+    )
+    for table, version in oldest.items():
+        con.execute(
+            "delete from ops.landed_keys where table_name = ? and version <= ?", [table, version]
+        )
+
+
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"drop table if exists {KEYS}")
     con.execute(f"drop table if exists {CHANGED}")
     con.execute(f"drop table if exists {ROWS}")
     con.execute(f"drop table if exists {NEW}")

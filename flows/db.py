@@ -236,11 +236,13 @@ def open_work(store: Path, env: Mapping[str, str] | None = None) -> duckdb.DuckD
     return con
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+def _tables(con: duckdb.DuckDBPyConnection, database: str | None = None) -> list[tuple[str, str]]:
+    """The published tables of the writer database (or of another attached one)."""
     rows = con.execute(
         "select schema_name, table_name from duckdb_tables() "
-        "where database_name = current_database() and not temporary "
-        "order by schema_name, table_name"
+        "where database_name = coalesce(?, current_database()) and not temporary "
+        "order by schema_name, table_name",
+        [database],
     ).fetchall()
     wanted = set(PUBLISHED_RAW)
     return [
@@ -256,24 +258,47 @@ def publish(
     views: Mapping[str, str] | None = None,
     keep: int | None = None,
 ) -> None:
-    """Copy the analytic tables of the writer database into a new file and swap it in.
+    """Write the analytic tables of the writer database into a new file and swap it in.
 
-    Costs in proportion to the analytic tables; payload bodies never leave the store.
-    `views`: qualified name -> SQL, created in the published file (e.g. source status).
-    The file replaced is kept as a snapshot, the newest `keep` of them (default: config
-    [snapshots] keep).
+    The new file starts as a copy of the published one, and only the tables that moved
+    since are written into it (a staging table or mart whose ops.table_state version is
+    the published one is left as it is; its history with it), so a run that changed one
+    partner costs that partner's tables, not all of them. A first publish, or one whose
+    file is half free space after many such rewrites, writes every table into a fresh file.
+    Payload bodies never leave the store. `views`: qualified name -> SQL, created in the
+    published file (e.g. source status). The file replaced is kept as a snapshot, the newest
+    `keep` of them (default: config [snapshots] keep).
     """
     db_path.parent.mkdir(parents=True, exist_ok=True)
     work = db_path.with_name(f".{db_path.name}.publishing-{os.getpid()}")
     work.unlink(missing_ok=True)
+    if db_path.exists():
+        shutil.copyfile(db_path, work)
     con.execute("attach ? as pub", [str(work)])
     try:
+        if _fragmented(con):
+            con.execute("detach pub")
+            work.unlink()
+            con.execute("attach ? as pub", [str(work)])
+        published = _versions(con, "pub")
+        current = _versions(con, current_database(con))
         for schema in ("raw", *PUBLISHED_SCHEMAS):
-            con.execute(f"create schema pub.{schema}")
-        for schema, table in _tables(con):
-            con.execute(
-                f'create table pub.{schema}."{table}" as select * from {schema}."{table}"'  # noqa: S608 (catalog names)
-            )
+            con.execute(f"create schema if not exists pub.{schema}")
+        tables, in_pub = _tables(con), _tables(con, "pub")
+        for schema, table in in_pub:
+            if (schema, table) not in tables:
+                con.execute(f'drop table pub.{schema}."{table}"')
+        for schema, table in tables:
+            versioned = f"marts.{table}" if schema == "history" else f"{schema}.{table}"
+            if (
+                schema in ("staging", "marts", "history")
+                and versioned in current
+                and published.get(versioned) == current[versioned]
+                and (schema, table) in in_pub
+            ):
+                continue
+            name = f'{schema}."{table}"'
+            con.execute(f"create or replace table pub.{name} as select * from {name}")  # noqa: S608 (catalog names)
     except BaseException:
         con.execute("detach pub")
         work.unlink(missing_ok=True)
@@ -293,6 +318,34 @@ def publish(
     finally:
         work.unlink(missing_ok=True)
         work.with_name(work.name + ".wal").unlink(missing_ok=True)
+
+
+def current_database(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("select current_database()").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _fragmented(con: duckdb.DuckDBPyConnection) -> bool:
+    """The copied file is more than half free blocks (tables rewritten in place leave
+    their old blocks free for reuse): time for a fresh file."""
+    row = con.execute(
+        "select free_blocks, total_blocks from pragma_database_size() where database_name = 'pub'"
+    ).fetchone()
+    return row is not None and row[1] > 0 and row[0] * 2 > row[1]
+
+
+def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]:
+    """ops.table_state's versions in that attached database (none before its first run)."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where database_name = ? "
+        "and schema_name = 'ops' and table_name = 'table_state'",
+        [database],
+    ).fetchall()
+    if not found[0][0]:
+        return {}
+    rows = con.execute(f"select table_name, version from {database}.ops.table_state").fetchall()  # noqa: S608 (catalog name)
+    return {str(name): int(version) for name, version in rows}
 
 
 def snapshot_dir(db_path: Path) -> Path:

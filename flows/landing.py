@@ -325,10 +325,14 @@ def _flush(
     try:
         for table in [*chunk.tables, *(t for t in chunk.columns if t not in chunk.tables)]:
             rows, parts = chunk.tables.get(table, []), chunk.columns.get(table, [])
-            written = load.upsert(con, table, rows, key=spec.landing[table], columns=parts)
+            key = spec.landing[table]
+            written = load.upsert(con, table, rows, key=key, columns=parts)
             if written:
                 result.rows[table] = result.rows.get(table, 0) + written
-                bump_version(con, table, run_id)
+                version = bump_version(con, table, run_id)
+                keys = None if key is None else _keys(key, rows, parts)
+                if keys is not None:
+                    record_keys(con, table, version, keys)
         _mark_parsed(con, spec, chunk.groups, run_id)
         if chunk.signatures:
             groups = pd.DataFrame(
@@ -348,16 +352,41 @@ def _flush(
         raise
 
 
-def bump_version(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> None:
-    con.execute(
+def bump_version(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> int:
+    """The table's next version (the first is 1)."""
+    row = con.execute(
         """
         insert into ops.table_state (table_name, version, run_id, updated_at)
         values ($t, 1, $run, now())
         on conflict (table_name) do update
             set version = ops.table_state.version + 1, run_id = $run, updated_at = now()
+        returning version
         """,
         {"t": table, "run": run_id},
-    )
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _keys(key: str, rows: list[dict[str, Any]], parts: list[Columns]) -> set[str] | None:
+    """The key values written; None when one is missing (a partitioned model cannot find
+    that row by its key, so the version is left without keys: a whole rebuild)."""
+    values: list[Any] = [row.get(key) for row in rows]
+    for part in parts:
+        values += [part.constant[key]] if key in part.constant else part.data.get(key, [None])
+    if any(value is None for value in values):
+        return None
+    return {str(value) for value in values}
+
+
+def record_keys(con: duckdb.DuckDBPyConnection, table: str, version: int, keys: set[str]) -> None:
+    """Which key values this version of a keyed raw table wrote (ops.landed_keys)."""
+    if keys:
+        _insert(
+            con,
+            "insert into ops.landed_keys by name select * from batch",
+            pd.DataFrame({"table_name": table, "version": version, "key": sorted(keys)}),
+        )
 
 
 def parse_pending(

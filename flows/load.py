@@ -111,8 +111,11 @@ def write_quarantine(
     run_id: str,
     quarantined_at: datetime,
     frame: pd.DataFrame,
+    replaces: str | None = None,
 ) -> None:
-    """quarantine.<table> holds the latest run's rejects for that table with their reasons."""
+    """quarantine.<table> holds the latest run's rejects for that table with their reasons:
+    they replace the earlier ones (those matching the SQL condition `replaces`, when given:
+    a partial build's rows)."""
     table = ident(table)
     con.execute(
         f"""
@@ -121,7 +124,8 @@ def write_quarantine(
             expectation varchar, column_name varchar, reason varchar, row_json json)
         """
     )
-    con.execute(f"delete from quarantine.{table}")  # noqa: S608 (ident-checked)
+    where = "" if replaces is None else f"where {replaces}"
+    con.execute(f"delete from quarantine.{table} {where}")  # noqa: S608 (ident-checked)
     if len(frame):
         batch = frame.assign(run_id=run_id, quarantined_at=quarantined_at)
         con.register("quarantine_batch", batch)

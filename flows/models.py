@@ -33,6 +33,7 @@ from flows.db import SQL_DIR, raw_ddl
 
 _TABLE_REF = re.compile(r"\b(raw|staging|marts|ops)\.([a-z_][a-z0-9_]*)")
 _CREATED = re.compile(r"create table if not exists ([a-z_]+\.[a-z_][a-z0-9_]*)")
+_PARTITION = re.compile(r"^-- partition by: ([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 LAYERS = ("staging", "marts")
 VIEWS: tuple[str, ...] = ("partner_source_status",)  # sql/marts files published as views
 
@@ -57,6 +58,21 @@ class SqlModel:
     def inputs(self) -> tuple[str, ...]:
         return table_refs(load.model_sql(self.layer, self.name))
 
+    @property
+    def partition(self) -> str | None:
+        """The column of a `-- partition by: <column>` line: each row depends only on the
+        rows of its one input with the same value there, the input's landing key, so a
+        run rebuilds only the values landed since (flows/build.py)."""
+        found = _PARTITION.search(load.model_sql(self.layer, self.name))
+        if found is None:
+            return None
+        if len(self.inputs) != 1 or not self.inputs[0].startswith("raw."):
+            raise ValueError(
+                f"{self.layer}.{self.name}: 'partition by' needs exactly one raw input, "
+                f"not {list(self.inputs)}"
+            )
+        return load.ident(found.group(1))
+
 
 @dataclass(frozen=True)
 class PythonModel:
@@ -74,6 +90,8 @@ class PythonModel:
 
     def schema_sql(self) -> str | None:
         return self.schema
+
+    partition = None  # built whole (see SqlModel.partition)
 
     @property
     def inputs(self) -> tuple[str, ...]:

@@ -216,6 +216,7 @@ def _build(
         outcomes[model.name] = outcome
         report(stage, advance=1)
     build.drop_temp(con)
+    build.prune_landed_keys(con, models.ORDER)
     return outcomes
 
 

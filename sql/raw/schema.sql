@@ -88,6 +88,14 @@ create table if not exists ops.table_state (
     updated_at timestamptz
 );
 
+-- The landing key values each version of a keyed raw table wrote (a whole-table replace
+-- writes none): a model partitioned by that key rebuilds only these values' rows.
+create table if not exists ops.landed_keys (
+    table_name varchar not null,
+    version bigint not null,
+    key varchar not null
+);
+
 -- Per source and partner (or dataset): the answers its landing rows were last parsed from.
 -- A group whose new answers are byte-identical is not parsed or landed again.
 create table if not exists ops.parsed_groups (

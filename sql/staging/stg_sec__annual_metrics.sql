@@ -1,3 +1,4 @@
+-- partition by: cik
 -- Annual headline metrics per CIK and fiscal year (revenue, net_income, total_assets, equity,
 -- employees), US-GAAP or IFRS, with the concept, unit, period and filing they come from.
 with source as (

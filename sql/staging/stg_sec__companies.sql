@@ -1,3 +1,4 @@
+-- partition by: cik
 with source as (
     select * from raw.sec__companies
 ),

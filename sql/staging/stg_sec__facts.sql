@@ -1,3 +1,4 @@
+-- partition by: cik
 -- Every XBRL fact as filed (long form). Non-numeric values keep their text and a problem;
 -- validation quarantines them with the reason.
 with source as (

@@ -1,3 +1,4 @@
+-- partition by: filing_key
 -- Every filing of the SEC submissions' recent lists (filings.recent: about the last 1,000
 -- filings of a CIK), one row per CIK and accession. Landed per filing, so a filing stays when
 -- it moves on to an older page of the submissions (which the refresh does not fetch).
