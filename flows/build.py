@@ -23,7 +23,7 @@ import pandas as pd
 
 from connectors.config import config_file, resource_dir, source_defaults
 from flows import history, load
-from flows.db import columns, table_exists
+from flows.db import columns, in_keys, keys_landed, table_exists
 from flows.models import Model, PythonModel
 from flows.validate import row_json
 
@@ -100,8 +100,7 @@ def _built_from(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any] | 
 
 
 def _in_keys(column: str, alias: str) -> str:
-    """SQL: the row's partition value is one of this run's (never true for a null)."""
-    return f'coalesce({alias}."{column}"::varchar in (select key from {KEYS}), false)'  # noqa: S608
+    return in_keys(column, alias, KEYS)
 
 
 def _partition_scope(
@@ -119,23 +118,14 @@ def _partition_scope(
         return None
     (table,) = model.inputs
     old, new = int(built_from.get(table) or 0), int(versions.get(table) or 0)
-    if old <= 0 or new <= old:
-        return None
-    bounds = [table, old, new]
-    recorded = load.scalar(
-        con,
-        "select count(distinct version) from ops.landed_keys "
-        "where table_name = ? and version > ? and version <= ?",
-        bounds,
-    )
-    if recorded != new - old:
-        return None
-    con.execute(
-        f"create or replace temp table {KEYS} as select distinct key from ops.landed_keys "  # noqa: S608
-        "where table_name = ? and version > ? and version <= ?",
-        bounds,
-    )
-    return column
+    return column if keys_landed(con, table, old, new, KEYS) else None
+
+
+def partitions(models: tuple[Model, ...]) -> dict[str, tuple[str, str]]:
+    """Partitioned table -> (partition column, its raw input), for publish."""
+    return {
+        f"{m.layer}.{m.name}": (m.partition, m.inputs[0]) for m in models if m.partition is not None
+    }
 
 
 def _materialise(

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -257,14 +258,17 @@ def publish(
     db_path: Path,
     views: Mapping[str, str] | None = None,
     keep: int | None = None,
+    partitions: Mapping[str, tuple[str, str]] | None = None,
 ) -> None:
     """Write the analytic tables of the writer database into a new file and swap it in.
 
     The new file starts as a copy of the published one, and only the tables that moved
     since are written into it (a staging table or mart whose ops.table_state version is
     the published one is left as it is; its history with it), so a run that changed one
-    partner costs that partner's tables, not all of them. A first publish, or one whose
-    file is half free space after many such rewrites, writes every table into a fresh file.
+    partner costs that partner's tables, not all of them. A partitioned table
+    (`partitions`: table -> (partition column, its raw input), see flows/build.py) gets
+    only the rows of the key values landed since its published build. A first publish, or
+    one whose file is half free space after many such rewrites, writes a fresh file.
     Payload bodies never leave the store. `views`: qualified name -> SQL, created in the
     published file (e.g. source status). The file replaced is kept as a snapshot, the newest
     `keep` of them (default: config [snapshots] keep).
@@ -280,8 +284,8 @@ def publish(
             con.execute("detach pub")
             work.unlink()
             con.execute("attach ? as pub", [str(work)])
-        published = _versions(con, "pub")
-        current = _versions(con, current_database(con))
+        published, built_from = _versions(con, "pub"), _inputs(con, "pub")
+        current, building = _versions(con, current_database(con)), _inputs(con, None)
         for schema in ("raw", *PUBLISHED_SCHEMAS):
             con.execute(f"create schema if not exists pub.{schema}")
         tables, in_pub = _tables(con), _tables(con, "pub")
@@ -298,6 +302,16 @@ def publish(
             ):
                 continue
             name = f'{schema}."{table}"'
+            qualified = f"{schema}.{table}"
+            partition = (partitions or {}).get(qualified)
+            if (
+                partition is not None
+                and (schema, table) in in_pub
+                and _publish_rows(
+                    con, name, partition, built_from.get(qualified, {}), building.get(qualified, {})
+                )
+            ):
+                continue
             con.execute(f"create or replace table pub.{name} as select * from {name}")  # noqa: S608 (catalog names)
     except BaseException:
         con.execute("detach pub")
@@ -333,6 +347,67 @@ def _fragmented(con: duckdb.DuckDBPyConnection) -> bool:
         "select free_blocks, total_blocks from pragma_database_size() where database_name = 'pub'"
     ).fetchone()
     return row is not None and row[1] > 0 and row[0] * 2 > row[1]
+
+
+def _publish_rows(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    partition: tuple[str, str],
+    published_from: Mapping[str, Any],
+    built_from: Mapping[str, Any],
+) -> bool:
+    """Replace, in the published copy, only the rows of the partition values landed since
+    the published table was built; False (nothing done) when they are not all known."""
+    column, source = partition
+    old, new = int(published_from.get(source) or 0), int(built_from.get(source) or 0)
+    if columns(con, f"pub.{name}") != columns(con, name):
+        return False
+    if not keys_landed(con, source, old, new, "_publish_keys"):
+        return False
+    inside = in_keys(column, "t", "_publish_keys")
+    con.execute(f"delete from pub.{name} as t where {inside}")  # noqa: S608 (catalog names)
+    con.execute(f"insert into pub.{name} by name select * from {name} as t where {inside}")  # noqa: S608 (catalog names)
+    con.execute("drop table _publish_keys")
+    return True
+
+
+def keys_landed(con: duckdb.DuckDBPyConnection, table: str, old: int, new: int, into: str) -> bool:
+    """Whether every version of a keyed raw table after `old` up to `new` recorded the key
+    values it landed (ops.landed_keys); if so they are in the temp table `into`."""
+    if old <= 0 or new <= old:
+        return False
+    bounds = [table, old, new]
+    recorded = con.execute(
+        "select count(distinct version) from ops.landed_keys "
+        "where table_name = ? and version > ? and version <= ?",
+        bounds,
+    ).fetchall()[0][0]
+    if recorded != new - old:
+        return False
+    con.execute(
+        f"create or replace temp table {into} as select distinct key "  # noqa: S608 (our name)
+        "from ops.landed_keys where table_name = ? and version > ? and version <= ?",
+        bounds,
+    )
+    return True
+
+
+def in_keys(column: str, alias: str, keys: str) -> str:
+    """SQL: the row's `column` value is one of those in the temp table `keys` (never true
+    for a null)."""
+    return f'coalesce({alias}."{column}"::varchar in (select key from {keys}), false)'  # noqa: S608
+
+
+def _inputs(con: duckdb.DuckDBPyConnection, database: str | None) -> dict[str, dict[str, Any]]:
+    """ops.table_state's `inputs` (what each table was built from) in that database (None:
+    the writer's own)."""
+    database = database or current_database(con)
+    if not _versions(con, database):
+        return {}
+    rows = con.execute(
+        f"select table_name, inputs from {database}.ops.table_state where inputs is not null"  # noqa: S608 (catalog name)
+    ).fetchall()
+    return {str(name): json.loads(inputs) for name, inputs in rows}
 
 
 def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]:

@@ -216,12 +216,15 @@ def _build(
         outcomes[model.name] = outcome
         report(stage, advance=1)
     build.drop_temp(con)
-    build.prune_landed_keys(con, models.ORDER)
     return outcomes
 
 
-def _views() -> dict[str, str]:
-    return {f"marts.{name}": load.model_sql("marts", name) for name in models.VIEWS}
+def _publish(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """Publish, then forget the landed key values the published partitioned tables no
+    longer need (kept until then: a publish that fails leaves them for the next one)."""
+    views = {f"marts.{name}": load.model_sql("marts", name) for name in models.VIEWS}
+    publish(con, db_path, views, partitions=build.partitions(models.ORDER))
+    build.prune_landed_keys(con, models.ORDER)
 
 
 def _status(
@@ -393,7 +396,7 @@ def refresh(
             con.execute("insert or replace into ops.journals values (?, ?)", [run_id, started])
             report("publish", total=1)
             clock = time.perf_counter()
-            publish(con, db_path, _views())
+            _publish(con, db_path)
             timings["publish"] = time.perf_counter() - clock
             store.retire(store.journals / f"{run_id}.jsonl")
             report("publish", advance=1)
@@ -472,7 +475,7 @@ def reparse(
                 "data_docs": str(docs),
             }
             _finish(con, run_id, summary)
-            publish(con, db_path, _views())
+            _publish(con, db_path)
         finally:
             con.close()
     return summary

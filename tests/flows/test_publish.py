@@ -4,11 +4,13 @@ its stored blocks, and the result equals the writer database table for table."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 
 from flows.db import _tables, apply_schema, publish
+from flows.landing import record_keys
 
 
 def _set(con: duckdb.DuckDBPyConnection, table: str, rows: int, version: int) -> None:
@@ -70,3 +72,39 @@ def test_only_the_moved_tables_are_written_and_the_file_equals_the_writer(
         published, written = _contents(con, "pub"), _contents(con, "work")
         assert published == written
         assert "staging.goes" not in published and len(published["history.arrives"]) == 300_000
+
+
+def _facts(con: duckdb.DuckDBPyConnection, version: int, input_version: int) -> None:
+    con.execute(
+        "insert or replace into ops.table_state (table_name, version, inputs) values (?, ?, ?)",
+        ["staging.facts", version, json.dumps({"raw.facts": input_version})],
+    )
+
+
+def test_a_partitioned_table_gets_only_the_rows_of_the_keys_landed_since(tmp_path: Path) -> None:
+    db = tmp_path / "published.duckdb"
+    partitions = {"staging.facts": ("cik", "raw.facts")}
+    published = "select cik, n from pub.staging.facts order by all"
+    with duckdb.connect(str(tmp_path / "work.duckdb")) as con:
+        apply_schema(con)
+        con.execute(
+            "create table staging.facts as select * from (values ('a', 1), ('b', 1)) t(cik, n)"
+        )
+        _facts(con, 1, 1)
+        publish(con, db, keep=0, partitions=partitions)
+
+        # raw.facts version 2 landed company b; a's row changes with no key recorded, which
+        # a build never does: it shows that only b's rows are written
+        record_keys(con, "raw.facts", 2, {"b"})
+        con.execute("update staging.facts set n = n + 1")
+        _facts(con, 2, 2)
+        publish(con, db, keep=0, partitions=partitions)
+        con.execute(f"attach '{db}' as pub (read_only)")
+        assert con.execute(published).fetchall() == [("a", 1), ("b", 2)]
+        con.execute("detach pub")
+
+        # version 3 replaced the whole input (no keys): the whole table is written
+        _facts(con, 3, 3)
+        publish(con, db, keep=0, partitions=partitions)
+        con.execute(f"attach '{db}' as pub (read_only)")
+        assert con.execute(published).fetchall() == [("a", 2), ("b", 2)]
