@@ -95,12 +95,18 @@ class PythonModel:
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        text = "".join(inspect.getsource(m) for m in _flows_modules(self.compute.__module__))
-        if self.reads_sql:
-            text += load.model_sql(self.layer, self.reads_sql)
-        own = f"{self.layer}.{self.name}"
-        found = tuple(t for t in table_refs(text) if t != own and t in _known_tables())
-        return found or ("ops.runs",)  # reads nothing we can see: rebuilt every run
+        return _python_inputs(self)
+
+
+@cache
+def _python_inputs(model: PythonModel) -> tuple[str, ...]:
+    """A Python mart's inputs, read once per process (its code does not change in a run)."""
+    text = "".join(inspect.getsource(m) for m in _flows_modules(model.compute.__module__))
+    if model.reads_sql:
+        text += load.model_sql(model.layer, model.reads_sql)
+    own = f"{model.layer}.{model.name}"
+    found = tuple(t for t in table_refs(text) if t != own and t in _known_tables())
+    return found or ("ops.runs",)  # reads nothing we can see: rebuilt every run
 
 
 Model = SqlModel | PythonModel
