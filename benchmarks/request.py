@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.scale import Harness, _commit, results_path
+from benchmarks.scale import Harness, _commit, in_flow_seconds, results_path
 from connectors.replay import ReplayServer
 from flows.offline import DEMO_PARTNERS, SNAPSHOT_DIR, source_overrides
 
@@ -54,17 +53,10 @@ def _cli(state: Path, *args: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _in_flow_seconds(out: Path) -> float | None:
-    """The request's own `request time: total X s` line (rich may wrap it)."""
-    text = " ".join(out.read_text(encoding="utf-8", errors="replace").split())
-    found = re.search(r"request time: total ([0-9.]+) s \(([^)]*)\)", text)
-    return float(found.group(1)) if found else None
-
-
 def _request(harness: Harness, name: str, state: Path, env: dict[str, str]) -> dict[str, Any]:
     args = _cli(state, "request", "SAP SE", "--country", "DE")
     result = harness.run(name, args, {**env, "COLUMNS": "200"})
-    result["in_flow_s"] = _in_flow_seconds(harness.workdir / f"{name}.out")
+    result["in_flow_s"] = in_flow_seconds(harness.workdir / f"{name}.out")
     return result
 
 

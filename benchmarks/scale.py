@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,7 @@ RSS_BOUNDS = ((1000, 1.0 * GIB), (10000, 1.5 * GIB))  # (up to N partners, peak 
 OWN_COST_BOUND_S = 0.1  # the pipeline's own cost per partner
 RERUN_BOUND = 0.10  # rerun with nothing changed, as a fraction of the first run
 DEMO_BOUND = 2.0  # offline demo refresh against a one-task Prefect flow
+REQUEST_OWN_S = 10.0  # issue 12: a request's own work (its flow, Prefect's start excluded)
 
 
 def rss_bound(n: int) -> float | None:
@@ -170,12 +172,16 @@ def _served(server: Any) -> dict[str, int]:
 def bench_size(harness: Harness, n: int) -> dict[str, Any]:
     """First refresh of N synthetic partners into an empty database, then a rerun with the
     configured max ages (answers younger than them reused without a request), then one that
-    revalidates every answer (max ages 0: conditional requests, 304 where unchanged)."""
-    partners = SyntheticPartners(n)
+    revalidates every answer (max ages 0: conditional requests, 304 where unchanged), then
+    `partnerdd request` of one more partner (served, not in the registry): what business
+    development waits for on a registry of this size."""
+    partners = SyntheticPartners(n + 1)
     base = harness.workdir / f"n{n}"
     db = base / "db" / "partnerdd.duckdb"
     db.parent.mkdir(parents=True, exist_ok=True)
     registry = partners.write_registry(base / "partners.csv")
+    *lines, newcomer = registry.read_text(encoding="utf-8").splitlines(keepends=True)
+    registry.write_text("".join(lines), encoding="utf-8")
     args = _refresh_args(registry, db, base / "data-docs")
     result: dict[str, Any] = {"partners": n}
     with replay_server(partners) as server:
@@ -188,7 +194,21 @@ def bench_size(harness: Harness, n: int) -> dict[str, Any]:
             ages = for_every_source("max_age_hours", "0")
             again = harness.run(f"n{n}-revalidate", args, {**env, **ages})
             result["revalidate"] = {**again, **_sizes(db), "served": _served(server)}
+            _, name, _, country, lei, cik = newcomer.strip().split(",")
+            request = ["request", name, "--country", country, "--lei", lei, "--cik", cik]
+            asked = harness.run(
+                f"n{n}-request", ["-m", "flows.cli", *request, *args[3:]], {**env, "COLUMNS": "200"}
+            )
+            asked["in_flow_s"] = in_flow_seconds(harness.workdir / f"n{n}-request.out")
+            result["request"] = asked
     return result
+
+
+def in_flow_seconds(out: Path) -> float | None:
+    """A request's own `request time: total X s` line (rich may wrap it)."""
+    text = " ".join(out.read_text(encoding="utf-8", errors="replace").split())
+    found = re.search(r"request time: total ([0-9.]+) s \(([^)]*)\)", text)
+    return float(found.group(1)) if found else None
 
 
 def _predicted_rss(done: list[dict[str, Any]], n: int, fixed: int) -> float | None:
@@ -371,6 +391,10 @@ def _size_rows(n: int, run: dict[str, Any], trivial: dict[str, Any]) -> list[dic
         )
         ratio = again["wall_s"] / wall
         rows.append(_row(f"N={n}: revalidating rerun / first, wall", ratio, RERUN_BOUND, "", note))
+    asked = run.get("request")
+    if asked is not None:
+        note = f"one new partner; wall {asked['wall_s']:.1f} s" + _problem(asked)
+        rows.append(_row(f"N={n}: request, own work", asked["in_flow_s"], REQUEST_OWN_S, "s", note))
     return rows
 
 
