@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_errors
 from urllib3.util.retry import Retry
 
 from connectors.config import Settings
@@ -385,6 +386,10 @@ class PoliteSession(requests.Session):
                         f"{self.total_timeout:.0f} s ({size} bytes so far)"
                     )
                 chunks.append(chunk)
+        except urllib3_errors.HTTPError as exc:
+            # a body cut short, undecodable or stalled: what requests' own readers raise, so
+            # that a connector's `except requests.RequestException` holds for the body too
+            raise _as_requests_error(exc, resp.url) from exc
         finally:
             CANCELLATION.check()  # a connection cut by a cancellation is not an answer
         return b"".join(chunks)
@@ -398,6 +403,19 @@ class PoliteSession(requests.Session):
     def _reuse(self, cached: CachedAnswer, how: str, at: datetime) -> RawResponse:
         assert self.answers is not None
         return ReusedResponse(cached, self.source, how, at, self.answers)
+
+
+def _as_requests_error(exc: urllib3_errors.HTTPError, url: str) -> requests.RequestException:
+    """The requests exception for a urllib3 error raised while reading a body (as
+    requests.Response.iter_content maps them)."""
+    where = redact_url(url)
+    if isinstance(exc, urllib3_errors.ProtocolError):  # e.g. fewer bytes than Content-Length
+        return requests.exceptions.ChunkedEncodingError(f"{where}: {exc}")
+    if isinstance(exc, urllib3_errors.DecodeError):
+        return requests.exceptions.ContentDecodingError(f"{where}: {exc}")
+    if isinstance(exc, urllib3_errors.ReadTimeoutError):
+        return requests.exceptions.ReadTimeout(f"{where}: {exc}")
+    return requests.exceptions.ConnectionError(f"{where}: {exc}")
 
 
 def _conditions(cached: CachedAnswer | None) -> dict[str, str]:
