@@ -43,7 +43,7 @@ class Landed:
 
 def settings_env(base_url: str, **extra: str) -> dict[str, str]:
     """Every source at the replay server (web and news too), with short timeouts and caps so
-    that each fault costs about a second, and no back-off between retries."""
+    that each fault costs well under a second, one retry and no back-off before it."""
     return {
         **source_overrides(base_url),
         "PARTNERDD_WEB_OFFLINE": "0",
@@ -55,9 +55,9 @@ def settings_env(base_url: str, **extra: str) -> dict[str, str]:
         "PARTNERDD_NEWS_AS_OF": "2024-07-01",
         "PARTNERDD_BACKOFF_FACTOR": "0",
         "PARTNERDD_RETRIES": "1",
-        "PARTNERDD_CONNECT_TIMEOUT_SECONDS": "1",
-        "PARTNERDD_READ_TIMEOUT_SECONDS": "1",
-        "PARTNERDD_TOTAL_TIMEOUT_SECONDS": "1",
+        "PARTNERDD_CONNECT_TIMEOUT_SECONDS": "0.25",
+        "PARTNERDD_READ_TIMEOUT_SECONDS": "0.25",
+        "PARTNERDD_TOTAL_TIMEOUT_SECONDS": "0.5",
         "PARTNERDD_MAX_RESPONSE_BYTES": str(16 << 20),
         "PARTNERDD_WEB_MAX_RESPONSE_BYTES": str(2 << 20),
         "PARTNERDD_NEWS_MAX_RESPONSE_BYTES": str(2 << 20),
