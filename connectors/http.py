@@ -8,6 +8,7 @@ so the two never stack.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import socket
 import threading
@@ -342,9 +343,15 @@ class PoliteSession(requests.Session):
             return self._reuse(cached, "fresh", cached.fetched_at)
         headers = {**(headers or {}), **_conditions(cached)}
         deadline = time.monotonic() + self.total_timeout
-        with self.get(
-            url, params=params, headers=headers, stream=True, allow_redirects=allow_redirects
-        ) as resp:
+        try:
+            answer = self.get(
+                url, params=params, headers=headers, stream=True, allow_redirects=allow_redirects
+            )
+        except requests.RequestException as exc:
+            if urlsplit(url).path in str(exc):
+                raise
+            raise _naming(exc, url) from exc
+        with answer as resp:
             if resp.status_code == 304 and cached is not None:
                 return self._reuse(cached, "not_modified", datetime.now(UTC))
             declared = resp.headers.get("Content-Length")
@@ -403,6 +410,14 @@ class PoliteSession(requests.Session):
     def _reuse(self, cached: CachedAnswer, how: str, at: datetime) -> RawResponse:
         assert self.answers is not None
         return ReusedResponse(cached, self.source, how, at, self.answers)
+
+
+def _naming(exc: requests.RequestException, url: str) -> requests.RequestException:
+    """The same error saying which URL failed, where its message does not (a redirect loop,
+    a Retry-After over the cap): a fetch log row names the request, not only its partner."""
+    named = copy.copy(exc)
+    named.args = (f"{redact_url(url)}: {exc}",)
+    return named
 
 
 def _as_requests_error(exc: urllib3_errors.HTTPError, url: str) -> requests.RequestException:

@@ -10,6 +10,7 @@ becomes a fact.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from connectors.config import Settings
@@ -128,8 +129,22 @@ def _parse_one(parsed: Parsed, response: Stored, names: dict[str, Any]) -> None:
     parsed.add("raw.gleif__ownership", [{**_drop_sha(r), **_meta(response)} for r in rows])
 
 
+def _answered(responses: list[Stored], relation: str) -> bool:
+    """A relation is answered by a relationship record, or by a 404 there (none reported)
+    and the reporting exception that says why."""
+    kinds = {r.kind for r in responses if r.ok}
+    return f"{relation}_relationship" in kinds or (
+        f"{relation}_exception" in kinds
+        and any(r.kind == f"{relation}_relationship" and r.status == 404 for r in responses)
+    )
+
+
 def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
+    if not all(_answered(batch.responses, relation) for relation in gl.RELATIONS):
+        # A partner's ownership rows are replaced as a whole: with a relation unanswered
+        # this run (its failure is in the fetch log), they keep the previous run's.
+        batch = replace(batch, responses=[r for r in batch.responses if r.kind == CHILDREN])
     ok = [(pid, r) for pid, r in batch.ok_responses()]
     names: dict[str, Any] = {}
     for partner_id, response in ok:

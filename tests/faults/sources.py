@@ -25,6 +25,9 @@ VOLATILE = {"fetched_at", "collection_id", "row_id", "occurred_at", "loaded_at",
 # Tables that record each fetch's outcome: a fault is meant to show there.
 OUTCOME_TABLES = {"raw.web__fetches", "raw.news__fetches", "raw.news__feed_fetches"}
 NOT_FAILURES = ("ok", "skipped", "not_recorded")
+# The test sites share one loopback host, so which partner's crawl reads its robots.txt first
+# (and has the row) varies from run to run.
+ROW_FILTERS = {"raw.web__fetches": " where kind <> 'robots'"}
 HTML = "text/html; charset=utf-8"
 SITE_LINKS = ("/about", "/imprint", "/kontakt")  # the page's own links (site-absolute)
 ATOM_LINK = b'<link rel="alternate" type="application/atom+xml" href="news.atom" title="News">'
@@ -42,8 +45,8 @@ class Landed:
 
 
 def settings_env(base_url: str, **extra: str) -> dict[str, str]:
-    """Every source at the replay server (web and news too), with short timeouts and caps so
-    that each fault costs well under a second, one retry and no back-off before it."""
+    """Every source at the replay server (web and news too), with small caps, one retry and
+    no back-off before it; timeouts generous enough for a busy machine (see FAULT_ENV)."""
     return {
         **source_overrides(base_url),
         "PARTNERDD_WEB_OFFLINE": "0",
@@ -55,14 +58,24 @@ def settings_env(base_url: str, **extra: str) -> dict[str, str]:
         "PARTNERDD_NEWS_AS_OF": "2024-07-01",
         "PARTNERDD_BACKOFF_FACTOR": "0",
         "PARTNERDD_RETRIES": "1",
-        "PARTNERDD_CONNECT_TIMEOUT_SECONDS": "0.25",
-        "PARTNERDD_READ_TIMEOUT_SECONDS": "0.25",
-        "PARTNERDD_TOTAL_TIMEOUT_SECONDS": "0.5",
+        "PARTNERDD_CONNECT_TIMEOUT_SECONDS": "5",
+        "PARTNERDD_READ_TIMEOUT_SECONDS": "5",
+        "PARTNERDD_TOTAL_TIMEOUT_SECONDS": "20",
         "PARTNERDD_MAX_RESPONSE_BYTES": str(16 << 20),
         "PARTNERDD_WEB_MAX_RESPONSE_BYTES": str(2 << 20),
         "PARTNERDD_NEWS_MAX_RESPONSE_BYTES": str(2 << 20),
         **extra,
     }
+
+
+# The run that meets a timing fault waits a fraction of a second for it, without a retry
+# (tests/connectors/test_http.py covers retries); its other requests may time out too on a
+# busy machine, which only adds failures to that run.
+FAULT_ENV = {
+    "connect_timeout": {"PARTNERDD_CONNECT_TIMEOUT_SECONDS": "0.25", "PARTNERDD_RETRIES": "0"},
+    "read_timeout": {"PARTNERDD_READ_TIMEOUT_SECONDS": "0.25", "PARTNERDD_RETRIES": "0"},
+    "trickle": {"PARTNERDD_TOTAL_TIMEOUT_SECONDS": "0.5"},
+}
 
 
 def revalidating(env: dict[str, str]) -> dict[str, str]:
@@ -134,5 +147,6 @@ def land(root: Path, spec: SourceSpec, partners: list[Partner], env: dict[str, s
 def _content(con: Any, table: str) -> list[tuple[Any, ...]]:
     kept = [name for name, _ in columns(con, table) if name not in VOLATILE]
     select = ", ".join(f'"{name}"' for name in kept)
-    rows = con.execute(f"select {select} from {table}").fetchall()  # noqa: S608 (own tables)
+    where = ROW_FILTERS.get(table, "")
+    rows = con.execute(f"select {select} from {table}{where}").fetchall()  # noqa: S608
     return sorted(rows, key=repr)
