@@ -10,7 +10,6 @@ becomes a fact.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from connectors.config import Settings
@@ -131,20 +130,16 @@ def _parse_one(parsed: Parsed, response: Stored, names: dict[str, Any]) -> None:
 
 def _answered(responses: list[Stored], relation: str) -> bool:
     """A relation is answered by a relationship record, or by a 404 there (none reported)
-    and the reporting exception that says why."""
-    kinds = {r.kind for r in responses if r.ok}
-    return f"{relation}_relationship" in kinds or (
-        f"{relation}_exception" in kinds
+    and a final answer of the reporting-exception endpoint (a record, or none)."""
+    final = {r.kind for r in responses if r.ok or r.status in (404, 410)}
+    return f"{relation}_relationship" in {r.kind for r in responses if r.ok} or (
+        f"{relation}_exception" in final
         and any(r.kind == f"{relation}_relationship" and r.status == 404 for r in responses)
     )
 
 
 def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
-    if not all(_answered(batch.responses, relation) for relation in gl.RELATIONS):
-        # A partner's ownership rows are replaced as a whole: with a relation unanswered
-        # this run (its failure is in the fetch log), they keep the previous run's.
-        batch = replace(batch, responses=[r for r in batch.responses if r.kind == CHILDREN])
     ok = [(pid, r) for pid, r in batch.ok_responses()]
     names: dict[str, Any] = {}
     for partner_id, response in ok:
@@ -158,6 +153,11 @@ def parse(batch: Batch) -> Parsed:
             _parse_one(parsed, response, names)
         except (gl.GleifOwnershipError, ValueError) as exc:
             parsed.problem(SOURCE, partner_id, response, str(exc))
+    complete = all(_answered(batch.responses, relation) for relation in gl.RELATIONS)
+    if not complete or any(p["kind"] != CHILDREN for p in parsed.problems):
+        # A partner's ownership rows are replaced as a whole: with a relation unanswered or
+        # unreadable this run (the fetch log says why), they keep the previous run's.
+        parsed.tables.pop("raw.gleif__ownership", None)
     return parsed
 
 
