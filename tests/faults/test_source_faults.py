@@ -108,22 +108,20 @@ def test_the_clean_runs_land_every_connector(clean: dict[str, tuple[Path, Landed
         assert any(landed.tables.values()), name  # the comparisons below compare something
 
 
-# Found by this suite, not yet diagnosed: a charset fault changes what lands (or, for a feed
-# without a charset label, fails the rerun) for these connectors.
-CHARSET_NOT_DIAGNOSED = {
+# Found by this suite, not diagnosed: after Shell's first children page came in UTF-16 or
+# Windows-1252 (and was stored), the rerun's paging asks for page 2 with page[size]=15, which
+# the clean runs never ask (not recorded: a 404 in the rerun's fetch log).
+CHILDREN_PAGING_CHARSET = {
     ("gleif_ownership", "wrong_charset"),
     ("gleif_ownership", "missing_charset"),
-    ("web", "wrong_charset"),
-    ("web", "missing_charset"),
-    ("news", "missing_charset"),
 }
 
 
 def _case(name: str, kind: str) -> Any:
     if name == "resolution" and kind not in ABSORBABLE:
         why = RESOLUTION_LOSES_CIK
-    elif (name, kind) in CHARSET_NOT_DIAGNOSED:
-        why = "a charset fault changes what lands: found by the fault suite, not yet diagnosed"
+    elif (name, kind) in CHILDREN_PAGING_CHARSET:
+        why = "children paging after a page in another charset asks another next page"
     else:
         return pytest.param(name, kind)
     return pytest.param(name, kind, marks=pytest.mark.xfail(strict=True, reason=why))
@@ -167,7 +165,10 @@ def test_a_fault_fails_alone_loses_nothing_and_clears(
         env = revalidating(env)
     rerun = land(root, spec, partners, env)  # right after: stored answers are still fresh
     assert not rerun.failures(), rerun.failures()
-    _same(rerun, baseline)
+    # an answer read right despite its label is reused while fresh, and its fetch row says
+    # how it was read (e.g. the web page's charset sniffed as cp1252)
+    absorbed = not failures and (kind in ABSORBABLE or (name, kind) in ABSORBABLE)
+    _same(rerun, baseline, skip=OUTCOME_TABLES if absorbed else frozenset())
 
 
 def _same(landed: Landed, baseline: Landed, skip: set[str] | frozenset[str] = frozenset()) -> None:
