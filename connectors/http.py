@@ -8,6 +8,7 @@ so the two never stack.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import socket
 import threading
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_errors
 from urllib3.util.retry import Retry
 
 from connectors.config import Settings
@@ -341,9 +343,15 @@ class PoliteSession(requests.Session):
             return self._reuse(cached, "fresh", cached.fetched_at)
         headers = {**(headers or {}), **_conditions(cached)}
         deadline = time.monotonic() + self.total_timeout
-        with self.get(
-            url, params=params, headers=headers, stream=True, allow_redirects=allow_redirects
-        ) as resp:
+        try:
+            answer = self.get(
+                url, params=params, headers=headers, stream=True, allow_redirects=allow_redirects
+            )
+        except requests.RequestException as exc:
+            if urlsplit(url).path in str(exc):
+                raise
+            raise _naming(exc, url) from exc
+        with answer as resp:
             if resp.status_code == 304 and cached is not None:
                 return self._reuse(cached, "not_modified", datetime.now(UTC))
             declared = resp.headers.get("Content-Length")
@@ -385,6 +393,10 @@ class PoliteSession(requests.Session):
                         f"{self.total_timeout:.0f} s ({size} bytes so far)"
                     )
                 chunks.append(chunk)
+        except urllib3_errors.HTTPError as exc:
+            # a body cut short, undecodable or stalled: what requests' own readers raise, so
+            # that a connector's `except requests.RequestException` holds for the body too
+            raise _as_requests_error(exc, resp.url) from exc
         finally:
             CANCELLATION.check()  # a connection cut by a cancellation is not an answer
         return b"".join(chunks)
@@ -398,6 +410,27 @@ class PoliteSession(requests.Session):
     def _reuse(self, cached: CachedAnswer, how: str, at: datetime) -> RawResponse:
         assert self.answers is not None
         return ReusedResponse(cached, self.source, how, at, self.answers)
+
+
+def _naming(exc: requests.RequestException, url: str) -> requests.RequestException:
+    """The same error saying which URL failed, where its message does not (a redirect loop,
+    a Retry-After over the cap): a fetch log row names the request, not only its partner."""
+    named = copy.copy(exc)
+    named.args = (f"{redact_url(url)}: {exc}",)
+    return named
+
+
+def _as_requests_error(exc: urllib3_errors.HTTPError, url: str) -> requests.RequestException:
+    """The requests exception for a urllib3 error raised while reading a body (as
+    requests.Response.iter_content maps them)."""
+    where = redact_url(url)
+    if isinstance(exc, urllib3_errors.ProtocolError):  # e.g. fewer bytes than Content-Length
+        return requests.exceptions.ChunkedEncodingError(f"{where}: {exc}")
+    if isinstance(exc, urllib3_errors.DecodeError):
+        return requests.exceptions.ContentDecodingError(f"{where}: {exc}")
+    if isinstance(exc, urllib3_errors.ReadTimeoutError):
+        return requests.exceptions.ReadTimeout(f"{where}: {exc}")
+    return requests.exceptions.ConnectionError(f"{where}: {exc}")
 
 
 def _conditions(cached: CachedAnswer | None) -> dict[str, str]:

@@ -35,6 +35,7 @@ from connectors.source import Extracted, SourceSpec, declared_sources
 from flows import build, landing, load, models, revalidate
 from flows.checks import run_params
 from flows.db import (
+    WriterBusy,
     connect_readonly,
     database_path,
     note_server_processes,
@@ -45,7 +46,7 @@ from flows.db import (
 )
 from flows.home import load_home
 from flows.progress import report
-from flows.registry import Partner, RegistryIssue, read_registry
+from flows.registry import Partner, RegistryFileError, RegistryIssue, read_registry
 from flows.retries import with_retries
 from flows.revalidate import StoredAnswers
 from flows.store import RawStore
@@ -295,7 +296,11 @@ def refresh(
     started = datetime.now(UTC)
     db_path = database_path(db)
     registry_path = Path(partners_file).resolve()
-    partners, issues = read_registry(registry_path)  # an unreadable file changes nothing
+    try:
+        partners, issues = read_registry(registry_path)
+    except RegistryFileError as exc:  # an unreadable file changes nothing but ops.runs
+        _refuse_registry(db_path, run_id, started, exc, {**os.environ, **(overrides or {})})
+        raise
     report("registry", advance=1, total=1)
     for issue in issues:
         logger.warning("registry %s: %s", registry_path.name, issue)
@@ -598,6 +603,28 @@ def _abandon(con: duckdb.DuckDBPyConnection, run_id: str, exc: BaseException) ->
                 run_id,
             ],
         )
+
+
+def _refuse_registry(
+    db_path: Path, run_id: str, started: datetime, exc: RegistryFileError, env: Mapping[str, str]
+) -> None:
+    """A registry that cannot be read is a failed run in ops.runs with the reason (file,
+    line, column); no data changes and nothing is published. Another refresh holding the
+    database is left alone (the refusal is then only in the error)."""
+    with contextlib.suppress(WriterBusy), writer_lock(db_path, run_id=run_id) as store_root:
+        con = open_work(store_root, env)
+        try:
+            con.execute(
+                "insert into ops.runs values (?, ?, ?, 'failed', 0, ?)",
+                [
+                    run_id,
+                    started,
+                    datetime.now(UTC),
+                    json.dumps({"run_id": run_id, "error": str(exc)}),
+                ],
+            )
+        finally:
+            con.close()
 
 
 def _finish(con: duckdb.DuckDBPyConnection, run_id: str, summary: Mapping[str, Any]) -> None:

@@ -35,14 +35,25 @@ class StoredAnswers:
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, store: RawStore) -> StoredAnswers:
+        # An answer that did not parse (an error page served as 200, a body of an unexpected
+        # shape) is never reused or revalidated: the URL is asked again in full.
         rows = con.execute(
             """
-            select url, status, sha256, size, headers, fetched_at
-            from raw.responses
-            where status between 200 and 299 or status in (404, 410)
-            qualify row_number() over (
-                partition by url order by fetched_at desc, response_id desc
-            ) = 1
+            with latest as (
+                select url, status, sha256, size, headers, fetched_at, run_id
+                from raw.responses
+                where status between 200 and 299 or status in (404, 410)
+                qualify row_number() over (
+                    partition by url order by fetched_at desc, response_id desc
+                ) = 1
+            )
+            select url, status, sha256, size, headers, fetched_at from latest as r
+            where not exists (
+                select 1 from ops.fetch_log as f
+                where f.outcome = 'parse_error' and f.url = r.url
+                  and (f.payload_sha256 = r.sha256
+                       or (f.payload_sha256 is null and f.run_id = r.run_id))
+            )
             """
         ).fetchall()
         return cls(store, {r[0]: r[1:] for r in rows})

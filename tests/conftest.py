@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,3 +85,30 @@ def trickling_server(interval: float = 0.2) -> Iterator[tuple[str, list[int]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# The fault suite's tally (tests/faults/tally.py), printed once per session whether the tests
+# ran in this process or in xdist workers.
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests.faults.tally import TALLY
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
+        workeroutput["fault_tally"] = {k: dict(v) for k, v in TALLY.items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from tests.faults.tally import merge
+
+    merge(getattr(node, "workeroutput", {}).get("fault_tally", {}))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.faults.tally import summary_lines
+
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("faults tried per connector (tests/faults)")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -92,6 +92,7 @@ def parse_lei_records(body: bytes | str) -> list[dict[str, Any]]:
     rows = []
     for resource in resources:
         if not isinstance(resource, dict) or resource.get("type") != "lei-records":
-            raise GleifPayloadError(f"unexpected resource type {resource.get('type')!r}")
+            found = resource.get("type") if isinstance(resource, dict) else resource
+            raise GleifPayloadError(f"unexpected resource {found!r}, not an lei-records one")
         rows.append(_record(resource, publish_date))
     return rows

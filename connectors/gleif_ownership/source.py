@@ -128,6 +128,16 @@ def _parse_one(parsed: Parsed, response: Stored, names: dict[str, Any]) -> None:
     parsed.add("raw.gleif__ownership", [{**_drop_sha(r), **_meta(response)} for r in rows])
 
 
+def _answered(responses: list[Stored], relation: str) -> bool:
+    """A relation is answered by a relationship record, or by a 404 there (none reported)
+    and a final answer of the reporting-exception endpoint (a record, or none)."""
+    final = {r.kind for r in responses if r.ok or r.status in (404, 410)}
+    return f"{relation}_relationship" in {r.kind for r in responses if r.ok} or (
+        f"{relation}_exception" in final
+        and any(r.kind == f"{relation}_relationship" and r.status == 404 for r in responses)
+    )
+
+
 def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
     ok = [(pid, r) for pid, r in batch.ok_responses()]
@@ -143,6 +153,11 @@ def parse(batch: Batch) -> Parsed:
             _parse_one(parsed, response, names)
         except (gl.GleifOwnershipError, ValueError) as exc:
             parsed.problem(SOURCE, partner_id, response, str(exc))
+    complete = all(_answered(batch.responses, relation) for relation in gl.RELATIONS)
+    if not complete or any(p["kind"] != CHILDREN for p in parsed.problems):
+        # A partner's ownership rows are replaced as a whole: with a relation unanswered or
+        # unreadable this run (the fetch log says why), they keep the previous run's.
+        parsed.tables.pop("raw.gleif__ownership", None)
     return parsed
 
 

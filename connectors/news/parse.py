@@ -79,6 +79,10 @@ def parse_gdelt_artlist(
         raise GdeltRateLimited(text[:300] or "HTTP 429")
     if status != 200:
         raise GdeltError(f"HTTP {status}: {text[:300]}")
+    try:  # JSON is UTF-8: other bytes would land as replacement characters in titles
+        text = body.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise GdeltError(f"GDELT answer is not UTF-8: {exc}") from exc
     if not text:
         return []
     if not text.startswith("{"):
