@@ -221,7 +221,11 @@ class Answer(Protocol):
 
 
 class HostRateLimiter:
-    """Minimum interval between requests to one host, shared across threads and sessions."""
+    """Minimum interval between requests to one host, shared across threads and sessions.
+
+    Each request takes the next free slot of its host before it is sent and waits for it,
+    so threads overlap their round trips but never start requests faster than the rate.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -315,7 +319,9 @@ class PoliteSession(requests.Session):
         kwargs.setdefault("timeout", self.timeout)
         host = urlsplit(url if isinstance(url, str) else url.decode()).netloc
         CANCELLATION.check()
-        RATE_LIMITER.wait(host, self.rate_per_second)
+        # keyed by the settings section too: on one replay server (one host for every
+        # source) each publisher keeps its own limit, as it does on its own host
+        RATE_LIMITER.wait(f"{self.source}@{host}", self.rate_per_second)
         return super().request(method, url, *args, **kwargs)
 
     def fetch(

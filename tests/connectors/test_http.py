@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -87,3 +89,22 @@ def test_a_trickling_server_is_stopped_by_the_total_cap() -> None:
         with pytest.raises(ResponseTooSlow, match="total cap of 1 s"):
             session.fetch(url)
     assert 0 < len(sent) < 1000  # stopped mid-body, not after the whole trickle
+
+
+def test_one_host_limit_holds_across_threads() -> None:
+    """Eight threads share the source's limit: a server allowing 20 requests/s refuses none
+    of 80 sent at the source's 20/s, and refuses some of the same 80 sent without a limit."""
+
+    def refused(rate: str) -> int:
+        route = Route(path="/x", body=b"ok")
+        with ReplayServer(routes=[route], rate_limits={"/": 20.0}) as server:
+            settings = _settings(PARTNERDD_GLEIF_RATE_PER_SECOND=rate, PARTNERDD_RETRIES="0")
+            session = make_session("gleif", settings)
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                answers = list(pool.map(lambda _: session.fetch(server.base_url + "/x"), range(80)))
+        assert len(server.requests) == 80
+        assert sum(a.status == 429 for a in answers) == server.limited["/"]
+        return server.limited["/"]
+
+    assert refused("20") == 0
+    assert refused("0") > 0
