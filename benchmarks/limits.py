@@ -108,9 +108,15 @@ def run(workdir: Path, n: int) -> dict[str, Any]:
         lifted = source_env(server.base_url)
         env = {k: v for k, v in lifted.items() if not k.endswith("_RATE_PER_SECOND")}
         refresh = harness.run(f"n{n}-limits", _refresh_args(registry, db, base / "docs"), env)
-        answered = Counter(_host_of(r["path"]) for r in server.requests if not r["limited"])
+        out = (workdir / f"n{n}-limits.out").read_text(encoding="utf-8", errors="replace")
+        refresh["stdout_tail"] = out.splitlines()[-40:]  # the run's summary
+        served = [(_host_of(r["path"]), r["at"]) for r in server.requests if not r["limited"]]
         refused = dict(server.limited)
-    plan = plan_bound({h: c for h, c in answered.items() if h is not None}, rates)
+    answered = Counter(host for host, _ in served if host is not None)
+    plan = plan_bound(answered, rates)
+    for host, h in plan["hosts"].items():  # how long the host was busy, first to last request
+        times = [at for name, at in served if name == host]
+        h["busy_s"] = max(times) - min(times)
     wall = refresh["wall_s"]
     return {
         "benchmark": "limits",
@@ -141,7 +147,8 @@ def print_result(result: dict[str, Any]) -> None:
     for host, h in plan["hosts"].items():
         print(
             f"  {host:12} {h['requests']:6d} requests / {h['rate_per_second']:g} per s "
-            f"= {h['bound_s']:8.1f} s; refused with 429: {result['refused_429'].get(host, 0)}"
+            f"= {h['bound_s']:8.1f} s; busy {h['busy_s']:8.1f} s; "
+            f"refused with 429: {result['refused_429'].get(host, 0)}"
         )
     for r in result["requests_per_partner"]:
         print(

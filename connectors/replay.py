@@ -19,9 +19,10 @@ benchmark uses 0.1 s).
 
 ``rate_limits`` (off by default) maps a path prefix (one per publisher on this one host, e.g.
 ``/gleif/``) to the requests per second it allows, as a bucket holding one second's requests
-(at least one): a request beyond it gets ``429 Too Many Requests`` with ``Retry-After`` (whole
-seconds until the bucket has room), like a publisher enforcing its fair-access limit.
-``limited`` counts those answers per prefix.
+(at least two, so a request sent on time after one delayed on its way is not refused): a
+request beyond it gets ``429 Too Many Requests`` with ``Retry-After`` (whole seconds until the
+bucket has room), like a publisher enforcing its fair-access limit. ``limited`` counts those
+answers per prefix; every logged request carries its arrival time (``at``, monotonic).
 
 A ``CollectionRoute`` (``"type": "collection"`` in a manifest) answers a JSON:API collection
 filtered by ids, as GLEIF answers ``/lei-records?filter[lei]=A,B,C``: composed from the
@@ -220,7 +221,7 @@ class ReplayServer:
         if prefix is None or self.rate_limits[prefix] <= 0:
             return None
         rate = self.rate_limits[prefix]
-        capacity = max(1.0, rate)
+        capacity = max(2.0, rate)
         with self._lock:
             now = time.monotonic()
             tokens, at = self._buckets.get(prefix, (capacity, now))
@@ -240,7 +241,7 @@ class ReplayServer:
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         entry = {"method": method, "path": parts.path, "query": query, "headers": request_headers}
         with self._lock:
-            self.requests.append({**entry, "limited": limited})
+            self.requests.append({**entry, "limited": limited, "at": time.monotonic()})
         return query
 
     def _item_body(self, path: str) -> bytes | None:
