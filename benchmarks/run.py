@@ -4,9 +4,10 @@
     make bench BENCH_ARGS="--partners 10000"
 
 The micro benchmarks below, then the on-demand request benchmark (benchmarks/request.py:
-one new partner with 100 ms latency and the real rate limits), then the scale benchmark
-(benchmarks/scale.py; its options are passed through). Everything runs offline against
-loopback servers; nothing here is asserted by tests.
+one new partner with 100 ms latency and the real rate limits), then a refresh of 100 partners
+at the publishers' rate limits (benchmarks/limits.py: wall ÷ the request plan's bound), then
+the scale benchmark (benchmarks/scale.py; its options are passed through). Everything runs
+offline against loopback servers; nothing here is asserted by tests.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from benchmarks import request, scale
+from benchmarks import limits, request, scale
 from connectors.config import load_settings
 from connectors.http import ResponseTooLarge, make_session
 from connectors.replay import ReplayServer, Route
@@ -180,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("(times in seconds; the memory row in MiB)\n", flush=True)
     request.main([])  # one on-demand request, live-shaped (benchmarks/request.py)
+    print(flush=True)
+    limits.main([])  # 100 partners at the publishers' rate limits (benchmarks/limits.py)
     print(flush=True)
     return scale.main(argv)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from connectors.config import PROJECT_ROOT, for_every_source, load_settings
 from connectors.gleif.parse import parse_lei_records
-from connectors.replay import PatternRoute, ReplayServer, Route
+from connectors.replay import CollectionRoute, PatternRoute, ReplayServer, Route
 
 SNAPSHOT = PROJECT_ROOT / "demo" / "snapshot"
 LEI_PREFIX = "BNCH00"  # 4-character LOU prefix plus the reserved "00"; no LOU uses BNCH
@@ -175,6 +175,15 @@ class SyntheticPartners:
                 content_type=JSON_API,
             )
         ]
+        # ?filter[lei]=A,B,...: a page of the records above (connectors.replay)
+        routes.append(
+            CollectionRoute(
+                path="/gleif/lei-records",
+                param="filter[lei]",
+                item="/gleif/lei-records/{}",
+                content_type=JSON_API,
+            )
+        )
         routes += [
             PatternRoute(
                 path=f"/gleif/lei-records/{lei}/{endpoint}",
@@ -253,6 +262,12 @@ def source_env(base_url: str) -> dict[str, str]:
     return env
 
 
-def replay_server(partners: SyntheticPartners) -> ReplayServer:
-    """Not started: use as a context manager."""
-    return ReplayServer(routes=[*partners.routes(), *dataset_routes()])
+def replay_server(
+    partners: SyntheticPartners,
+    latency: float = 0.0,
+    rate_limits: dict[str, float] | None = None,
+) -> ReplayServer:
+    """Not started: use as a context manager (latency and rate limits: connectors.replay)."""
+    return ReplayServer(
+        routes=[*partners.routes(), *dataset_routes()], latency=latency, rate_limits=rate_limits
+    )

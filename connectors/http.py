@@ -223,7 +223,11 @@ class Answer(Protocol):
 
 
 class HostRateLimiter:
-    """Minimum interval between requests to one host, shared across threads and sessions."""
+    """Minimum interval between requests to one host, shared across threads and sessions.
+
+    Each request takes the next free slot of its host before it is sent and waits for it,
+    so threads overlap their round trips but never start requests faster than the rate.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -241,10 +245,14 @@ class HostRateLimiter:
 
 
 RATE_LIMITER = HostRateLimiter()
+# The limiter key and rate of the request this thread is making, so that urllib3's retries
+# (below PoliteSession.request) take a slot of the same limiter.
+_PACING = threading.local()
 
 
 class PoliteRetry(Retry):
-    """urllib3 Retry whose back-off never undercuts the source's rate limit.
+    """urllib3 Retry whose back-off never undercuts the source's rate limit, and whose every
+    retry takes a slot of the host's limiter like the first attempt.
 
     Retries happen inside the adapter, below PoliteSession.request and its rate limiter, so
     without this a 429 without Retry-After would be retried after 0.5 s even for a host that
@@ -282,6 +290,10 @@ class PoliteRetry(Retry):
         # urllib3 sleeps for Retry-After when sent, else for the back-off; a cancelled run
         # stops waiting at once
         CANCELLATION.wait(after if after is not None else self.get_backoff_time())
+        # a retry is a request too: it takes its slot, or retries after a 429 from several
+        # threads would come on top of the allowed rate
+        key, rate = getattr(_PACING, "slot", ("", 0.0))
+        RATE_LIMITER.wait(key, rate)
 
 
 class PoliteSession(requests.Session):
@@ -317,7 +329,10 @@ class PoliteSession(requests.Session):
         kwargs.setdefault("timeout", self.timeout)
         host = urlsplit(url if isinstance(url, str) else url.decode()).netloc
         CANCELLATION.check()
-        RATE_LIMITER.wait(host, self.rate_per_second)
+        # keyed by the settings section too: on one replay server (one host for every
+        # source) each publisher keeps its own limit, as it does on its own host
+        _PACING.slot = (f"{self.source}@{host}", self.rate_per_second)
+        RATE_LIMITER.wait(*_PACING.slot)
         return super().request(method, url, *args, **kwargs)
 
     def fetch(

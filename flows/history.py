@@ -23,7 +23,7 @@ from flows.db import columns, table_exists
 VOLATILE = frozenset(
     {
         "fetched_at", "payload_sha256", "source_url", "run_id", "crawled_at", "org_source_url",
-        "news_as_of", "rank",
+        "gleif_source_url", "gleif_fetched_at", "news_as_of", "rank",
     }
 )  # fmt: skip
 # Marts that are logs of this run's fetches rather than facts about a partner or country.

@@ -35,7 +35,10 @@ _TABLE_REF = re.compile(r"\b(raw|staging|marts|ops)\.([a-z_][a-z0-9_]*)")
 _CREATED = re.compile(r"create table if not exists ([a-z_]+\.[a-z_][a-z0-9_]*)")
 _PARTITION = re.compile(r"^-- partition by: ([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 LAYERS = ("staging", "marts")
-VIEWS: tuple[str, ...] = ("partner_source_status",)  # sql/marts files published as views
+VIEWS: tuple[str, ...] = (
+    "partner_source_status",
+    "source_requests",
+)  # sql/marts files published as views
 
 
 def table_refs(text: str) -> tuple[str, ...]:

@@ -2,50 +2,116 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import requests
 
 from connectors.config import Settings
-from connectors.gleif.client import GleifClient
+from connectors.gleif.client import MAX_PAGE_SIZE, GleifClient
 from connectors.gleif.ownership import GleifOwnershipError, parse_other_names
 from connectors.gleif.parse import GleifPayloadError, parse_lei_records
-from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, provenance
+from connectors.http import RawResponse, header
+from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, Stored, provenance
 
 KIND = "lei_record"
+BATCH_KIND = "lei_records_page"  # one page of many LEIs' records; meta["lei"]: whose this is
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
+    """The records of the partners' LEIs, `lei_batch_size` LEIs a request (1: one request
+    per LEI at /lei-records/{lei}). A page is stored once and tagged for every partner it
+    answers (its LEI in `meta`), so parse takes each partner's record out of it."""
     client = GleifClient.from_settings(settings)
-    out.report(total=sum(1 for p in partners if p.lei))
+    size = min(MAX_PAGE_SIZE, max(1, int(settings.source("gleif")["lei_batch_size"])))
+    partners_of: dict[str, list[str]] = {}
     for partner in partners:
-        if not partner.lei:
-            out.record(
-                partner.partner_id,
-                None,
-                "skipped",
-                error="no LEI given in the registry or resolved by name search",
-            )
-            continue
-        url = f"{client.base_url}/lei-records/{partner.lei}"
+        if partner.lei:
+            partners_of.setdefault(partner.lei, []).append(partner.partner_id)
+        else:
+            error = "no LEI given in the registry or resolved by name search"
+            out.record(partner.partner_id, None, "skipped", error=error)
+    out.report(total=len(partners_of))
+    for leis in _chunks(sorted(partners_of), size):
+        kind = KIND if size == 1 else BATCH_KIND
+        url = f"{client.lei_records_url()}/{leis[0]}" if size == 1 else client.lei_records_url()
         try:
-            out.record_response(partner.partner_id, client.lei_record(partner.lei), kind=KIND)
+            response = client.lei_record(leis[0]) if size == 1 else client.lei_records(leis)
         except requests.RequestException as exc:
-            out.record_exception(partner.partner_id, url, exc, kind=KIND)
-        out.report(advance=1)
+            for lei in leis:
+                for partner_id in partners_of[lei]:
+                    out.record_exception(partner_id, url, exc, kind=kind)
+        else:
+            answered = _answered(response) if kind == BATCH_KIND and response.ok else None
+            for lei in leis:
+                meta = {"lei": lei, "leis": len(leis)}
+                if answered is None or lei in answered:
+                    for partner_id in partners_of[lei]:
+                        out.record_response(partner_id, response, kind=kind, meta=meta)
+                else:
+                    _record_absent(out, response, lei, partners_of[lei])
+        out.report(advance=len(leis))
+
+
+def _lei_of(resource: dict[str, Any]) -> Any:
+    return (resource.get("attributes") or {}).get("lei") or resource.get("id")
+
+
+def _record_absent(out: Extracted, page: RawResponse, lei: str, partner_ids: list[str]) -> None:
+    """An LEI absent from a page has no record at GLEIF (as a 404 says for one record), or
+    none in the offline snapshot."""
+    unrecorded = (header(page.headers, "X-Replay-Unrecorded") or "").split(",")
+    outcome, why = (
+        ("not_recorded", "not recorded in the offline snapshot")
+        if lei in unrecorded
+        else ("http_error", "GLEIF has no record for this LEI (absent from the answer)")
+    )
+    for partner_id in partner_ids:
+        out.record(partner_id, page.url, outcome, kind=BATCH_KIND, error=f"{why}: {lei}")
+
+
+def _answered(page: RawResponse) -> set[str] | None:
+    """The LEIs a page holds; None when it cannot be read (parse then says why)."""
+    try:
+        data = json.loads(page.body).get("data")
+    except (ValueError, AttributeError):
+        return None
+    return {_lei_of(r) for r in data if isinstance(r, dict)} if isinstance(data, list) else None
+
+
+def _record_of(response: Stored) -> bytes:
+    """The partner's record alone, as GLEIF answers /lei-records/{lei}, out of a page."""
+    try:
+        document = json.loads(response.body)
+    except ValueError as exc:
+        raise GleifPayloadError(f"not JSON: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+        raise GleifPayloadError("no 'data' list in GLEIF lei-records page")
+    lei = response.meta["lei"]
+    mine = [r for r in document["data"] if isinstance(r, dict) and _lei_of(r) == lei]
+    if not mine:
+        raise GleifPayloadError(f"LEI {lei} is not in the answer: GLEIF has no record for it")
+    return json.dumps({"meta": document.get("meta"), "data": mine[0]}).encode()
 
 
 def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
     for partner_id, response in batch.ok_responses():
         try:
-            rows: list[dict[str, Any]] = parse_lei_records(response.body)
+            body = _record_of(response) if response.kind == BATCH_KIND else response.body
+            rows: list[dict[str, Any]] = parse_lei_records(body)
         except GleifPayloadError as exc:
             parsed.problem("gleif", partner_id, response, str(exc))
             continue
         parsed.add("raw.gleif__lei_records", [{**r, **provenance(response)} for r in rows])
         try:
-            names = parse_other_names(response.body, response.url)
+            names = parse_other_names(body, response.url)
         except GleifOwnershipError as exc:
             parsed.problem("gleif", partner_id, response, str(exc))
             continue
@@ -61,13 +127,14 @@ SPEC = SourceSpec(
     extract=extract,
     parse=parse,
     landing={"raw.gleif__lei_records": "lei", "raw.gleif__other_names": "lei"},
-    kinds=(KIND,),
+    kinds=(KIND, BATCH_KIND),
     # gleif_ownership and resolution use this URL and rate limit too
     config={
         "gleif": {
             "url": "https://api.gleif.org/api/v1",
             "rate_per_second": 5.0,
             "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+            "lei_batch_size": 200,  # LEIs per /lei-records?filter[lei]= request (1: one each)
         }
     },
     offline=lambda base_url: {"PARTNERDD_GLEIF_URL": f"{base_url}/gleif"},

@@ -16,6 +16,7 @@ from connectors.config import Settings
 from connectors.gleif import ownership as gl
 from connectors.http import PoliteSession, make_session
 from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, Stored
+from connectors.workers import for_each_partner, workers
 
 SOURCE = "gleif_ownership"
 CHILDREN = "children_page"
@@ -75,23 +76,26 @@ def _children(
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
     session = make_session("gleif", settings)
     base_url = settings.source_url("gleif")
-    max_pages = int(settings.source(SOURCE)["max_children_pages"])
-    seen: set[str] = set()
-    out.report(total=sum(1 for p in partners if p.lei))
+    conf = settings.source(SOURCE)
+    max_pages = int(conf["max_children_pages"])
+    todo: dict[str, Partner] = {}
     for partner in partners:
         if not partner.lei:
             out.record(partner.partner_id, None, "skipped", error="no LEI given or resolved")
-            continue
-        if partner.lei in seen:
-            continue
-        seen.add(partner.lei)
+        else:
+            todo.setdefault(partner.lei, partner)
+
+    def fetch_levels(partner: Partner, sink: Extracted) -> None:
+        lei = str(partner.lei)
         try:
             for relation in gl.RELATIONS:
-                _level(session, base_url, partner.lei, relation, partner.partner_id, out)
-            _children(session, base_url, partner.lei, max_pages, partner.partner_id, out)
+                _level(session, base_url, lei, relation, partner.partner_id, sink)
+            _children(session, base_url, lei, max_pages, partner.partner_id, sink)
         except Exception as exc:  # one partner's failure is its own row, the rest go on
-            out.record_exception(partner.partner_id, f"{base_url}/lei-records/{partner.lei}", exc)
-        out.report(advance=1)
+            sink.record_exception(partner.partner_id, f"{base_url}/lei-records/{lei}", exc)
+
+    out.report(total=len(todo))
+    for_each_partner(out, todo.values(), fetch_levels, workers(conf))
 
 
 def _meta(response: Stored) -> dict[str, Any]:
@@ -170,5 +174,6 @@ SPEC = SourceSpec(
     # Parents, reporting exceptions and children share [sources.gleif] url and rate limit
     # (which the gleif source's offline overrides point at the replay server).
     # max_children_pages: of 100 children each; a capped list is logged, never silent.
-    config={SOURCE: {"max_children_pages": 5}},
+    # workers: partners fetched at once, within [sources.gleif] rate limit
+    config={SOURCE: {"max_children_pages": 5, "workers": 8}},
 )

@@ -36,6 +36,7 @@ from connectors.source import (
     Stored,
     provenance,
 )
+from connectors.workers import for_each_partner, workers
 
 SUBMISSIONS = "submissions"
 COMPANYFACTS = "companyfacts"
@@ -61,15 +62,17 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
     if not with_cik:
         return
     client = make_sec_client(settings)
-    out.report(total=2 * len(with_cik))
-    for partner in with_cik:
+
+    def fetch_both(partner: Partner, sink: Extracted) -> None:
         cik = str(partner.cik)
         for kind, url, fetch in (
             (SUBMISSIONS, client.submissions_url(cik), client.submissions),
             (COMPANYFACTS, client.companyfacts_url(cik), client.companyfacts),
         ):
-            _fetch(out, partner.partner_id, cik, kind, url, fetch)
-            out.report(advance=1)
+            _fetch(sink, partner.partner_id, cik, kind, url, fetch)
+
+    out.report(total=len(with_cik))
+    for_each_partner(out, with_cik, fetch_both, workers(settings.source("sec")))
 
 
 def _company_row(parsed: dict[str, Any], response: Stored) -> dict[str, Any]:
@@ -215,6 +218,7 @@ SPEC = SourceSpec(
             "tickers_url": "https://www.sec.gov/files/company_tickers.json",
             "rate_per_second": 10.0,  # SEC fair-access limit
             "max_age_hours": 20,  # reused when younger (a nightly run revalidates)
+            "workers": 8,  # partners fetched at once, within the rate limit
             # The SEC asks for a User-Agent naming a contact: set PARTNERDD_SEC_CONTACT (e.g.
             # "dd-team@example.com"); live refreshes stop before any fetch when it is missing.
             "contact": "",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -87,3 +89,26 @@ def test_a_trickling_server_is_stopped_by_the_total_cap() -> None:
         with pytest.raises(ResponseTooSlow, match="total cap of 1 s"):
             session.fetch(url)
     assert 0 < len(sent) < 1000  # stopped mid-body, not after the whole trickle
+
+
+def test_one_host_limit_holds_across_threads_retries_included() -> None:
+    """Eight threads share the source's limit, and so do their retries: a server allowing 40
+    requests/s (a burst of 40), whose first 80 answers are 429 with `Retry-After: 0`, refuses
+    none of the 80 requests and 80 retries sent at the source's 40/s, and refuses some of the
+    same sent without a limit."""
+
+    def refused(rate: str) -> int:
+        faults = {"fail_first": 80, "fail_status": 429, "fail_headers": {"Retry-After": "0"}}
+        route = Route(path="/x", body=b"ok", **faults)  # type: ignore[arg-type]
+        with ReplayServer(routes=[route], rate_limits={"/": 40.0}) as server:
+            settings = _settings(PARTNERDD_GLEIF_RATE_PER_SECOND=rate, PARTNERDD_RETRIES="20")
+            session = make_session("gleif", settings)
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                answers = list(pool.map(lambda _: session.fetch(server.base_url + "/x"), range(80)))
+        if rate != "0":
+            assert [a.status for a in answers] == [200] * 80
+            assert len(server.requests) == 80 + 80
+        return server.limited["/"]
+
+    assert refused("40") == 0
+    assert refused("0") > 0

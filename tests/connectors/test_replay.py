@@ -1,6 +1,9 @@
+import json
+
 import requests
 
 from connectors.replay import PatternRoute, ReplayServer, Route
+from flows.offline import SNAPSHOT_DIR
 
 
 def test_pattern_route_renders_from_groups_and_falls_through_for_unknown_ids() -> None:
@@ -19,3 +22,41 @@ def test_pattern_route_renders_from_groups_and_falls_through_for_unknown_ids() -
         assert get("/items/9").status_code == 404
         assert get("/items/7/more").status_code == 404  # the pattern must match the whole path
         assert [r.hits for r in routes] == [1, 1]
+
+
+def test_collection_route_answers_a_filter_from_the_recorded_records() -> None:
+    """GLEIF's /lei-records?filter[lei]=A,B: a JSON:API page of the recorded single records,
+    paginated, an unknown LEI left out as the real API does."""
+    shell, nfa, unknown = "21380068P1DRHMJ8KU70", "335800CCCPHKUOXPC332", "54930043XZGB27CTOV49"
+    with ReplayServer(SNAPSHOT_DIR) as server:
+        url = server.base_url + "/gleif/lei-records"
+        leis = f"{shell},{nfa},{unknown}"
+        first = requests.get(url, params={"filter[lei]": leis, "page[size]": "1"}, timeout=10)
+        second = requests.get(first.json()["links"]["next"], timeout=10)
+        whole = requests.get(url, params={"filter[lei]": leis, "page[size]": "200"}, timeout=10)
+    recorded = json.loads((SNAPSHOT_DIR / f"gleif/single_lei_record_{shell}.json").read_bytes())
+    page = first.json()
+    assert first.status_code == 200 and page["data"] == [recorded["data"]]
+    assert page["meta"]["goldenCopy"] == recorded["meta"]["goldenCopy"]
+    assert page["meta"]["pagination"] == {
+        "currentPage": 1, "perPage": 1, "from": 1, "to": 1, "total": 2, "lastPage": 2,
+    }  # fmt: skip
+    assert [r["id"] for r in second.json()["data"]] == [nfa]
+    assert "next" not in second.json()["links"]
+    assert [r["id"] for r in whole.json()["data"]] == [shell, nfa]
+
+
+def test_rate_limits_answer_429_with_retry_after_per_prefix_and_are_off_by_default() -> None:
+    routes = [Route(path="/a/x", body=b"a"), Route(path="/b/x", body=b"b")]
+    with ReplayServer(routes=routes, rate_limits={"/a/": 2.0}) as server:
+        a = [requests.get(server.base_url + "/a/x", timeout=10) for _ in range(6)]
+        b = [requests.get(server.base_url + "/b/x", timeout=10) for _ in range(6)]
+    refused = [r for r in a if r.status_code == 429]
+    assert refused and all(int(r.headers["Retry-After"]) >= 1 for r in refused)
+    assert a[0].status_code == 200 and server.limited == {"/a/": len(refused)}
+    assert all(r.status_code == 200 for r in b)  # another publisher's prefix: no limit
+    with ReplayServer(routes=routes) as unlimited:
+        assert all(
+            requests.get(unlimited.base_url + "/a/x", timeout=10).status_code == 200
+            for _ in range(6)
+        )
