@@ -72,6 +72,9 @@ class SyntheticPartners:
 
     def __init__(self, n: int) -> None:
         self.n = n
+        # Partners whose company facts changed upstream (a restated name): a nightly with
+        # some of the registry changed.
+        self.changed: set[int] = set()
         self.gleif = [
             GleifTemplate.read(p) for p in sorted((SNAPSHOT / "gleif").glob("single_lei_record_*"))
         ]
@@ -154,9 +157,13 @@ class SyntheticPartners:
 
         def render(groups: dict[str, str]) -> bytes | None:
             cik = groups["cik"]
-            if self.index_of_cik(cik) is None:
+            index = self.index_of_cik(cik)
+            if index is None:
                 return None
-            return body.replace(old, member.format(cik).encode(), 1)
+            rendered = body.replace(old, member.format(cik).encode(), 1)
+            if index in self.changed:
+                rendered = rendered.replace(RESTATED[0], RESTATED[1], 1)
+            return rendered
 
         return render
 
@@ -204,6 +211,9 @@ class SyntheticPartners:
         ]
         return routes
 
+
+# What a changed partner's company facts say instead (benchmarks.scale's 1 % night).
+RESTATED = (b'"entityName": "SNOWFLAKE INC."', b'"entityName": "SNOWFLAKE INC. (RESTATED)"')
 
 # Whole-dataset sources: the demo's recorded files under paths of our own.
 DATASETS = {

@@ -137,7 +137,9 @@ def runs(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Ite
             ) + "\n",
             encoding="utf-8",
         )  # fmt: skip
-        env = settings_env(server.base_url)
+        # one GLEIF record request per LEI, so that each partner's can fail alone (the
+        # batched page is faulted in test_source_faults)
+        env = settings_env(server.base_url, PARTNERDD_GLEIF_LEI_BATCH_SIZE="1")
         db, docs = work / "p.duckdb", str(work / "docs")
         clean = refresh(str(registry), str(db), env, docs)
         clean_facts = _facts(db)

@@ -46,7 +46,7 @@ SITES = ("sap", "apple")
 # Per connector: the partners it runs for, and the request the fault meets (path pattern,
 # query); the other partners' and files' requests are answered as recorded.
 CASES: dict[str, tuple[list[Partner], str, dict[str, str]]] = {
-    "gleif": ([SAP, SHELL], r"/gleif/lei-records/529900D6BF99LW9R2E68", {}),
+    "gleif": ([SAP, SHELL], r"/gleif/lei-records", {}),  # the page of both (filter[lei])
     "gleif_ownership": (
         [SHELL, APPLE],
         r"/gleif/lei-records/21380068P1DRHMJ8KU70/direct-children",
