@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +32,68 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_api(prefect_harness: None) -> str:
+    """The API URL of this session's Prefect server: a process started by a test and pointed
+    at it (PREFECT_API_URL) starts no temporary server of its own (7-22 s each)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())
+
+
+def shared_state(
+    request: pytest.FixtureRequest, name: str, build: Callable[[Path], dict[str, Any]]
+) -> dict[str, Any]:
+    """What `build(work)` leaves in `work` (a refreshed database, its store, its reports) and
+    returns (JSON), built once per test session even when pytest-xdist runs several workers:
+    the first to take the lock builds it (with this worker's Prefect harness), the others
+    wait and read it. Its files are made read-only, so a test that would change the shared
+    state fails at once: such a test works on its own `copy_state`."""
+    base = request.getfixturevalue("tmp_path_factory").getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the session's
+    work, result = root / f"shared-{name}", root / f"shared-{name}.json"
+    with (root / f"shared-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            shutil.rmtree(work, ignore_errors=True)  # what a failed build left
+            work.mkdir()
+            request.getfixturevalue("prefect_harness")
+            built = build(work)
+            for path in work.rglob("*"):
+                if path.is_file():
+                    path.chmod(0o444)
+            result.write_text(json.dumps(built), encoding="utf-8")
+    return {**json.loads(result.read_text(encoding="utf-8")), "work": work}
+
+
+def copy_state(state: dict[str, Any], destination: Path) -> Path:
+    """A writable copy of a shared state's directory (files are small: about 0.1-0.5 s)."""
+    shutil.copytree(state["work"], destination, copy_function=shutil.copyfile, dirs_exist_ok=True)
+    return destination
+
+
+DEMO_DB = "partnerdd.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_state(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The offline demo refresh (`partnerdd refresh --offline`: the demo registry against the
+    recorded snapshot on loopback), once per session: `db`, `work`, `summary`. Read-only."""
+
+    def build(work: Path) -> dict[str, Any]:
+        from flows.offline import DEMO_PARTNERS, offline_sources
+        from flows.refresh import refresh
+
+        with offline_sources() as overrides:
+            summary = refresh(
+                str(DEMO_PARTNERS), str(work / DEMO_DB), overrides, str(work / "docs")
+            )
+        return {"summary": summary}
+
+    state = shared_state(request, "demo", build)
+    return {**state, "db": state["work"] / DEMO_DB}
 
 
 PUBLISHED_RAW = ("raw.partners", "raw.responses")
