@@ -144,7 +144,7 @@ def trickling_server(interval: float = 0.2) -> Iterator[tuple[str, list[int]]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/trickle", sent
     finally:
