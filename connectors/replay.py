@@ -200,7 +200,11 @@ class ReplayServer:
         self.routes.insert(0, route)
 
     def start(self) -> ReplayServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # stop() waits until the serving loop looks again: every 0.5 s by default, for every
+        # replay server an offline refresh or a test stops.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

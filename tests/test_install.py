@@ -54,13 +54,23 @@ def test_a_wheel_installs_and_finds_its_data_from_any_directory(tmp_path: Path) 
         capture_output=True,
     )
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    venv.create(env_dir)  # without its own pip (ensurepip costs 5-10 s): this pip installs into it
     site = next(env_dir.glob("lib/python*/site-packages"))
     python = env_dir / "bin" / "python"
     wheel = next(wheels.glob("partnerdd-*.whl"))
     clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run(  # noqa: S603 (away from the checkout, whose egg-info pip would take)
-        [str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "-q",
+            str(wheel),
+        ],
         cwd=tmp_path,
         env=clean,
         check=True,

@@ -241,7 +241,7 @@ class _StreamingServer:
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def __enter__(self) -> _StreamingServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

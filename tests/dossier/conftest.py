@@ -1,4 +1,4 @@
-"""One offline refresh for every dossier, portfolio, CLI and browser test in this package.
+"""One offline refresh per test session for every dossier, portfolio, CLI and browser test here.
 
 The registry is the demo registry (websites cleared, since the crawler would look them up
 on the internet) plus one partner whose website is a loopback ReplayServer. Its home page
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ import pytest
 from connectors.replay import ReplayServer, Route
 from flows.offline import DEMO_PARTNERS, offline_sources
 from flows.refresh import refresh
+from tests.conftest import shared_state
 
 PLANTED = "document.documentElement.setAttribute('data-pwned','yes')"
 PLANTED_HOME = f"""<!doctype html><html lang="en"><head>
@@ -29,6 +30,7 @@ PLANTED_HOME = f"""<!doctype html><html lang="en"><head>
 <p>We offer contract manufacturing, logistics and warehousing for customers across Asia.</p>
 </body></html>""".encode()
 MARKUP_NAME = "Markup <b>Bold</b> | Co *star*"
+DB = "partnerdd.duckdb"
 
 
 def _registry(site: str) -> str:
@@ -61,32 +63,35 @@ def _registry(site: str) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(scope="package")
-def refreshed(
-    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    work = tmp_path_factory.mktemp("dossier")
-    html = "text/html; charset=utf-8"
-    site = ReplayServer(
-        routes=[
-            Route("/robots.txt", body=b"User-agent: *\nAllow: /\n", content_type="text/plain"),
-            Route("/", body=PLANTED_HOME, content_type=html),
-        ]
-    )
-    site.start()
-    registry = work / "partners.csv"
-    registry.write_text(_registry(site.base_url + "/"), encoding="utf-8")
-    db = work / "partnerdd.duckdb"
-    try:
-        with offline_sources() as demo:
-            overrides = {
-                **demo,
-                "PARTNERDD_WEB_OFFLINE": "0",
-                "PARTNERDD_WEB_RATE_PER_SECOND": "0",
-                "PARTNERDD_RETRIES": "0",
-            }
-            summary = refresh(str(registry), str(db), overrides, str(work / "docs"))
-    finally:
-        site.stop()
-    assert summary["status"] in ("ok", "ok_with_warnings"), summary["failures"]
-    yield {"db": db, "work": work, "summary": summary}
+@pytest.fixture(scope="session")
+def refreshed(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Built once per session (tests/conftest.py `shared_state`), read-only: `db`, `work`,
+    `summary`."""
+
+    def build(work: Path) -> dict[str, Any]:
+        html = "text/html; charset=utf-8"
+        site = ReplayServer(
+            routes=[
+                Route("/robots.txt", body=b"User-agent: *\nAllow: /\n", content_type="text/plain"),
+                Route("/", body=PLANTED_HOME, content_type=html),
+            ]
+        )
+        site.start()
+        registry = work / "partners.csv"
+        registry.write_text(_registry(site.base_url + "/"), encoding="utf-8")
+        try:
+            with offline_sources() as demo:
+                overrides = {
+                    **demo,
+                    "PARTNERDD_WEB_OFFLINE": "0",
+                    "PARTNERDD_WEB_RATE_PER_SECOND": "0",
+                    "PARTNERDD_RETRIES": "0",
+                }
+                summary = refresh(str(registry), str(work / DB), overrides, str(work / "docs"))
+        finally:
+            site.stop()
+        assert summary["status"] in ("ok", "ok_with_warnings"), summary["failures"]
+        return {"summary": summary}
+
+    state = shared_state(request, "dossier", build)
+    return {**state, "db": state["work"] / DB}

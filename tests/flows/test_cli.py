@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flows.cli import main
 from flows.offline import DEMO_PARTNERS
+from tests.conftest import DEMO_DB, copy_state
 
 
 @pytest.fixture(scope="module")
-def cli_db(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work = tmp_path_factory.mktemp("cli")
+def cli_db(
+    prefect_harness: None, demo_state: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """`partnerdd refresh --offline` of the demo registry plus a partner whose name carries
+    markup, run on a copy of the session's demo refresh (so only that partner is new)."""
+    work = copy_state(demo_state, tmp_path_factory.mktemp("cli"))
     registry = work / "partners.csv"
     registry.write_text(
         DEMO_PARTNERS.read_text(encoding="utf-8")
         + "evil,[bold red]Evil[/] Corp <script>alert(1)</script>,,DE,,\n",
         encoding="utf-8",
     )
-    db = work / "cli.duckdb"
+    db = work / DEMO_DB
     code = main(
         [
             "refresh",

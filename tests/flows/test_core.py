@@ -20,7 +20,7 @@ from connectors.replay import ReplayServer, Route
 from flows.db import store_path
 from flows.offline import DEMO_PARTNERS, SNAPSHOT_DIR, source_overrides
 from flows.refresh import refresh, reparse
-from tests.conftest import trickling_server
+from tests.conftest import DEMO_DB, copy_state, trickling_server
 
 
 def _profile(db: Path) -> list[tuple[Any, ...]]:
@@ -45,13 +45,9 @@ def server() -> Iterator[ReplayServer]:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(
-    prefect_harness: None, server: ReplayServer, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
-    work = tmp_path_factory.mktemp("uninterrupted")
-    db = work / "p.duckdb"
-    summary = refresh(str(DEMO_PARTNERS), str(db), source_overrides(server.base_url), str(work))
-    return {"db": db, "summary": summary, "profile": _profile(db)}
+def uninterrupted(demo_state: dict[str, Any]) -> dict[str, Any]:
+    """The session's offline demo refresh (read-only): what an uninterrupted run publishes."""
+    return {**demo_state, "profile": _profile(demo_state["db"])}
 
 
 def _alive(pid: int) -> bool:
@@ -111,7 +107,7 @@ def _start_refresh(
 
 
 def test_sigkill_loses_nothing_stored_and_the_next_run_completes(
-    uninterrupted: dict[str, Any], server: ReplayServer, tmp_path: Path
+    prefect_harness: None, uninterrupted: dict[str, Any], server: ReplayServer, tmp_path: Path
 ) -> None:
     db = tmp_path / "k.duckdb"
     process = _start_refresh(db, server, tmp_path)
@@ -187,15 +183,14 @@ def test_a_whole_dataset_source_failing_on_a_first_run_fails_alone(
 
 
 def test_reparse_rebuilds_marts_from_stored_payloads_without_a_request(
-    uninterrupted: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    prefect_harness: None,
+    uninterrupted: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    import shutil
-
     from connectors.gleif import source as gleif
 
-    db = tmp_path / "r.duckdb"
-    shutil.copy2(uninterrupted["db"], db)
-    shutil.copytree(store_path(uninterrupted["db"]), store_path(db))
+    db = copy_state(uninterrupted, tmp_path) / DEMO_DB
     real = gleif.parse_lei_records
 
     def fixed_parser(body: bytes) -> list[dict[str, Any]]:  # "a parser fix"
@@ -216,7 +211,7 @@ def test_reparse_rebuilds_marts_from_stored_payloads_without_a_request(
 
 
 def test_sigterm_stops_a_refresh_stuck_on_a_trickling_server(
-    uninterrupted: dict[str, Any], server: ReplayServer, tmp_path: Path
+    prefect_harness: None, uninterrupted: dict[str, Any], server: ReplayServer, tmp_path: Path
 ) -> None:
     """What a scheduler's cancel sends: the run stops within seconds although a request is
     held by a server sending a byte a second (the read timeout never fires; the total cap is

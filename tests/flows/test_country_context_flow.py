@@ -1,43 +1,24 @@
-"""Country context end to end: the real CPI, Hofstede and Heritage files served on loopback,
-through the Prefect flow, into country_indices, coverage, distances and partner_profile."""
+"""Country context end to end: the real CPI, Hofstede and Heritage files served on loopback
+(the offline demo's bundled copies), through the Prefect flow, into country_indices,
+coverage, distances and partner_profile."""
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from connectors.replay import ReplayServer, Route
-from flows.offline import DEMO_PARTNERS, SNAPSHOT_DIR, source_overrides
-from flows.refresh import refresh
-from tests.conftest import fixture_bytes
-
-INDEX_FILES = {
-    "cpi": ("CPI2024_GlobalResultsTrends.csv", "text/csv"),
-    "hofstede": ("6-dimensions-for-website-2015-08-16.csv", "text/csv"),
-    "heritage": ("heritage_economic_freedom_index2019_data.csv", "text/csv"),
-}
-
 
 @pytest.fixture(scope="module")
-def context_db(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work = tmp_path_factory.mktemp("context")
-    routes = [
-        Route(path=f"/indices/{name}", body=fixture_bytes("indices", file), content_type=ctype)
-        for name, (file, ctype) in INDEX_FILES.items()
-    ]
-    with ReplayServer(SNAPSHOT_DIR, routes=routes) as server:
-        overrides = source_overrides(server.base_url)
-        overrides["PARTNERDD_INDICES_OFFLINE_SKIP"] = ""  # serve the fixture files this time
-        for name in INDEX_FILES:
-            overrides[f"PARTNERDD_{name.upper()}_URL"] = f"{server.base_url}/indices/{name}"
-        summary = refresh(str(DEMO_PARTNERS), str(work / "db.duckdb"), overrides, str(work / "d"))
+def context_db(demo_state: dict[str, Any]) -> Path:
+    """The session's offline demo refresh (read-only), which serves the three publishers'
+    files bundled verbatim in demo/snapshot/indices (the same bytes as tests/fixtures/indices)."""
+    summary = demo_state["summary"]
     assert summary["status"] in ("ok", "ok_with_warnings"), summary
-    yield work / "db.duckdb"
+    return Path(demo_state["db"])
 
 
 def _one(db: Path, sql: str, params: list[Any] | None = None) -> Any:

@@ -35,7 +35,7 @@ def webhook() -> Iterator[dict[str, Any]]:
             return
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     received["url"] = f"http://127.0.0.1:{server.server_address[1]}/hook?token=s3cret"
     yield received
     server.shutdown()

@@ -14,7 +14,7 @@ import pytest
 from flows.db import publish, store_path
 from flows.offline import DEMO_PARTNERS, offline_sources
 from flows.refresh import refresh
-from tests.conftest import table_counts
+from tests.conftest import DEMO_DB, copy_state, table_counts
 
 COUNTED_TABLES = (
     "raw.partners",
@@ -34,19 +34,19 @@ def _counts(db: Path) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def demo_db(
-    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
+    prefect_harness: None, demo_state: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
-    work = tmp_path_factory.mktemp("demo")
-    db = work / "partnerdd.duckdb"
+    """The session's demo refresh (the first run), then a second run on a copy of it."""
+    work = copy_state(demo_state, tmp_path_factory.mktemp("demo"))
+    db = work / DEMO_DB
+    counts_after_first = _counts(demo_state["db"])
+    docs_after_first = (demo_state["work"] / "docs" / "index.html").read_text(encoding="utf-8")
     with offline_sources() as overrides:
-        first = refresh(str(DEMO_PARTNERS), str(db), overrides, str(work / "docs"))
-        counts_after_first = _counts(db)
-        docs_after_first = (work / "docs" / "index.html").read_text(encoding="utf-8")
         second = refresh(str(DEMO_PARTNERS), str(db), overrides, str(work / "docs"))
     yield {
         "db": db,
         "work": work,
-        "first": first,
+        "first": demo_state["summary"],
         "second": second,
         "counts_after_first": counts_after_first,
         "docs_after_first": docs_after_first,

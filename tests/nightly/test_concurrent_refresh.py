@@ -1,8 +1,10 @@
 """Real refresh processes on one database: one writer at a time, readers never disturbed.
 
-Each refresh is `partnerdd refresh --offline` in its own process (its own temporary Prefect
-server, the replay server over the recorded demo payloads), as two people or a schedule and
-a person would start them.
+Each refresh is `partnerdd refresh --offline` in its own process (the replay server over the
+recorded demo payloads), as two people or a schedule and a person would start them. They
+report to the session's Prefect server (PREFECT_API_URL), as processes with a configured
+server do, instead of starting a temporary server each (7-22 s apiece); a process's own
+temporary server is covered by tests/flows/test_core.py (SIGKILL, SIGTERM).
 """
 
 from __future__ import annotations
@@ -42,16 +44,16 @@ while True:
 """
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, **extra: str) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
         PYTHONPATH=str(ROOT),
-        PREFECT_HOME=str(home),  # each process its own temporary server and its database
+        PREFECT_HOME=str(home),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
         PREFECT_LOGGING_LEVEL="WARNING",
         COLUMNS="200",
+        **extra,
     )
     return env
 
@@ -59,7 +61,9 @@ def _env(home: Path) -> dict[str, str]:
 class Refresh:
     """`partnerdd refresh --offline` running in its own process."""
 
-    def __init__(self, work: Path, name: str, db: Path, registry: Path, wait: float) -> None:
+    def __init__(
+        self, work: Path, name: str, db: Path, registry: Path, wait: float, api: str
+    ) -> None:
         self.name = name
         self.out = work / f"{name}.out"
         self.err = work / f"{name}.err"
@@ -70,7 +74,11 @@ class Refresh:
         ]  # fmt: skip
         with self.out.open("w") as out, self.err.open("w") as err:
             self.proc = subprocess.Popen(
-                command, stdout=out, stderr=err, env=_env(work / name / "prefect"), cwd=ROOT
+                command,
+                stdout=out,
+                stderr=err,
+                env=_env(work / name / "prefect", PREFECT_API_URL=api),
+                cwd=ROOT,
             )
 
     def stderr(self) -> str:
@@ -95,18 +103,20 @@ def _until(done: Any, what: str, procs: list[Refresh], timeout: float = 300) -> 
 
 
 @pytest.fixture(scope="module")
-def two_at_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def two_at_once(
+    prefect_api: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """Three refreshes of one database started at once while the lock is held (so that all
     reach it together): `a` and `b` with --wait, `c` without. Then the lock is let go."""
     work = tmp_path_factory.mktemp("concurrent")
     db = work / "shared.duckdb"
     with writer_lock(db, run_id="test-holder"):
-        a, b = (Refresh(work, n, db, DEMO_PARTNERS, wait=900) for n in ("a", "b"))
-        c = Refresh(work, "c", db, DEMO_PARTNERS, wait=0)
+        a, b = (Refresh(work, n, db, DEMO_PARTNERS, 900, prefect_api) for n in ("a", "b"))
+        c = Refresh(work, "c", db, DEMO_PARTNERS, 0, prefect_api)
         _until(lambda: all("waiting up to" in r.stderr() for r in (a, b)), "a, b wait", [a, b])
         c_code = c.finish()
     yield {"db": db, "work": work, "a": a, "b": b, "c": c, "c_code": c_code,
-           "a_code": a.finish(), "b_code": b.finish()}  # fmt: skip
+           "a_code": a.finish(), "b_code": b.finish(), "api": prefect_api}  # fmt: skip
 
 
 def test_without_wait_a_second_refresh_is_refused_naming_the_running_one(
@@ -156,7 +166,7 @@ def test_readers_keep_working_during_a_refresh_and_see_the_new_data(
         text=True,
         env=_env(work / "reader"),
     )
-    refresh = Refresh(work, "d", db, registry, wait=0)
+    refresh = Refresh(work, "d", db, registry, 0, two_at_once["api"])
     code = refresh.finish()
     stop.touch()
     out, errors = reader.communicate(timeout=120)

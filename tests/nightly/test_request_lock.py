@@ -1,7 +1,8 @@
 """A request never runs beside a refresh: it takes the same writer lock, and waits for it
 (`--wait`) or is refused at once, naming the holder. A real `partnerdd refresh --offline`
-process (its own Prefect server) holds the lock while the request is made in this process
-(the real Prefect engine); afterwards both runs are published, one after the other."""
+process (reporting to the session's Prefect server) holds the lock while the request is
+made in this process (the real Prefect engine); afterwards both runs are published, one
+after the other."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _digest(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def during_refresh(
-    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
+    prefect_api: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     work = tmp_path_factory.mktemp("request-lock")
     db = work / "shared.duckdb"
@@ -54,7 +55,7 @@ def during_refresh(
     (work / "partners.csv").write_text(
         "".join(line for line in lines if not line.startswith("sap,")), encoding="utf-8"
     )
-    refresh = Refresh(work, "nightly", db, work / "partners.csv", wait=0)
+    refresh = Refresh(work, "nightly", db, work / "partners.csv", 0, prefect_api)
     _until(lambda: _held(db), "the refresh holds the writer lock", [refresh])
     asked_at = datetime.now(UTC)
     code = _request(work, db, "--wait", "600")

@@ -1,18 +1,16 @@
-"""`partnerdd serve` against a real local Prefect server started by the test (loopback only):
-the deployment is registered with the configured cron schedule and time zone, and a run
-triggered through the deployment publishes the database; the on-demand request deployment
-is served next to it, and a request made through it publishes its partner and attaches the
-dossier as an artifact."""
+"""`partnerdd serve` against a real local Prefect server started by the test session (its
+Prefect harness, loopback only): the deployment is registered with the configured cron
+schedule and time zone, and a run triggered through the deployment publishes the database;
+the on-demand request deployment is served next to it, and a request made through it
+publishes its partner and attaches the dossier as an artifact."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,13 +26,7 @@ from flows.serve import FLOW_NAME, REQUEST_DEPLOYMENT
 ROOT = Path(__file__).parents[2]
 DEPLOYMENT = f"{FLOW_NAME}/nightly-test"
 REQUEST = f"{REQUEST_FLOW}/{REQUEST_DEPLOYMENT}"
-STARTUP_SECONDS = 120  # Prefect 3.8.8's server takes long to start on these machines
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+STARTUP_SECONDS = 120  # Prefect 3.8.8 takes long to start on these machines
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -59,35 +51,6 @@ def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
     return proc.wait()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    work = tmp_path_factory.mktemp("prefect-server")
-    port = _free_port()
-    log = (work / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=_env(work / "home"),
-    )  # fmt: skip
-    api = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    try:
-        while True:
-            assert proc.poll() is None, (work / "server.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the Prefect server did not start"
-            time.sleep(1)
-        yield api
-    finally:
-        _stop(proc)
-        log.close()
-
-
 def _client_call(api: str, call: Any) -> Any:
     """Run `call(client)` with a Prefect client of the test's server."""
     import asyncio
@@ -104,12 +67,13 @@ def _client_call(api: str, call: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def served(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def served(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     work = tmp_path_factory.mktemp("serve")
     db = work / "nightly.duckdb"
     env = _env(
         work / "home",
-        PREFECT_API_URL=server,
+        PREFECT_API_URL=prefect_api,
+        PREFECT_RUNNER_POLL_FREQUENCY="1",  # a triggered run starts within 1 s, not 10
         PARTNERDD_SCHEDULE_DEPLOYMENT="nightly-test",
         PARTNERDD_SCHEDULE_CRON="30 1 * * 1-5",
         PARTNERDD_SCHEDULE_TIMEZONE="America/New_York",
@@ -128,8 +92,8 @@ def served(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
             assert proc.poll() is None, (work / "serve.log").read_text()
             assert time.monotonic() < deadline, "serve did not register the deployment"
             time.sleep(1)
-            deployment = _client_call(server, _deployment_or_none)
-        yield {"api": server, "db": db, "proc": proc, "deployment": deployment, "work": work}
+            deployment = _client_call(prefect_api, _deployment_or_none)
+        yield {"api": prefect_api, "db": db, "proc": proc, "deployment": deployment, "work": work}
     finally:
         _stop(proc)
         log.close()
