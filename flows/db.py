@@ -402,7 +402,7 @@ def _inputs(con: duckdb.DuckDBPyConnection, database: str | None) -> dict[str, d
     """ops.table_state's `inputs` (what each table was built from) in that database (None:
     the writer's own)."""
     database = database or current_database(con)
-    if not _versions(con, database):
+    if not _has_table_state(con, database):
         return {}
     rows = con.execute(
         f"select table_name, inputs from {database}.ops.table_state where inputs is not null"  # noqa: S608 (catalog name)
@@ -410,14 +410,19 @@ def _inputs(con: duckdb.DuckDBPyConnection, database: str | None) -> dict[str, d
     return {str(name): json.loads(inputs) for name, inputs in rows}
 
 
-def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]:
-    """ops.table_state's versions in that attached database (none before its first run)."""
+def _has_table_state(con: duckdb.DuckDBPyConnection, database: str) -> bool:
+    """That attached database has ops.table_state (not before its first run)."""
     found = con.execute(
         "select count(*) from duckdb_tables() where database_name = ? "
         "and schema_name = 'ops' and table_name = 'table_state'",
         [database],
     ).fetchall()
-    if not found[0][0]:
+    return bool(found[0][0])
+
+
+def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]:
+    """ops.table_state's versions in that attached database (none before its first run)."""
+    if not _has_table_state(con, database):
         return {}
     rows = con.execute(f"select table_name, version from {database}.ops.table_state").fetchall()  # noqa: S608 (catalog name)
     return {str(name): int(version) for name, version in rows}
