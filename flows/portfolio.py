@@ -20,6 +20,8 @@ from flows.dossier.data import Sections, dossier_data
 from flows.dossier.render import environment, md, render_html
 from flows.fit.config import C_LABELS, CS
 
+FEW_DOSSIERS = 5  # up to this many pages, each partner's sections are read on their own
+
 SHORTLIST_SQL = """
     select
         rank, partner_id, name, country, tier, overall_score, coverage,
@@ -84,19 +86,31 @@ def dossier_filename(partner_id: str) -> str:
     return f"dossier-{slug}.html"
 
 
-def write_site(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
+def write_site(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, only: list[str] | None = None
+) -> Path:
     """Write out_dir/index.html (all partners ranked, comparison chart, links) and one
-    dossier page per partner next to it; returns the index path."""
+    dossier page per partner next to it; returns the index path. `only`: the partners
+    whose dossiers are written (a request's); the others keep the page an earlier run
+    wrote, which says when it was generated (its rank is as of then)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     frame = shortlist(con)
     rows = frame.to_dict("records")
-    sections = Sections(con)  # every partner's sections in one query each
     for row in rows:
         row["href"] = dossier_filename(row["partner_id"])
         for key, value in row.items():
             if isinstance(value, float) and value != value:
                 row[key] = None
-        html = render_html(dossier_data(con, row["partner_id"], sections))
+    wanted = [
+        row
+        for row in rows
+        if only is None or row["partner_id"] in only or not (out_dir / row["href"]).exists()
+    ]
+    # every partner's sections in one query each, unless a few pages are wanted
+    sections = Sections(con) if len(wanted) > FEW_DOSSIERS else None
+    for row in wanted:
+        one = sections or Sections(con, row["partner_id"])
+        html = render_html(dossier_data(con, row["partner_id"], one))
         (out_dir / row["href"]).write_text(html, encoding="utf-8")
     chart = charts.comparison(
         "portfolio",

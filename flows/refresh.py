@@ -494,9 +494,10 @@ def _registry(con: duckdb.DuckDBPyConnection) -> list[Partner]:
 
 
 def _write_reports(db_path: Path, site_dir: Path, summary: Mapping[str, Any]) -> str | None:
-    """The portfolio site (every partner ranked, each linking to its dossier) and the
-    shortlist with what failed as a Prefect artifact. A report that cannot be written is
-    logged; it never fails a run whose data is published."""
+    """The portfolio site (every partner ranked, each linking to its dossier; a request
+    writes its partner's page and any missing ones) and the shortlist with what failed as
+    a Prefect artifact. A report that cannot be written is logged; it never fails a run
+    whose data is published."""
     from prefect.artifacts import create_markdown_artifact
 
     from flows.portfolio import shortlist_markdown, write_site
@@ -504,7 +505,7 @@ def _write_reports(db_path: Path, site_dir: Path, summary: Mapping[str, Any]) ->
     logger = get_run_logger()
     try:
         with connect_readonly(db_path) as con:
-            index = write_site(con, site_dir)
+            index = write_site(con, site_dir, summary.get("only"))
             markdown = shortlist_markdown(con)
     except Exception as exc:
         logger.warning("portfolio site not written: %s: %s", type(exc).__name__, exc)

@@ -251,6 +251,24 @@ def test_shortlist_markdown_and_site(refreshed: dict[str, Any], tmp_path: Path) 
     assert len(body) == len(frame)
 
 
+def test_a_request_rewrites_its_partners_page_and_the_missing_ones_only(
+    refreshed: dict[str, Any], tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    with duckdb.connect(str(refreshed["db"]), read_only=True) as con:
+        write_site(con, site)
+        pages = len(list(site.glob("dossier-*.html")))
+        asked, kept, missing, *_ = DEMO_IDS
+        for pid in (asked, kept):
+            (site / f"dossier-{pid}.html").write_text("earlier page", encoding="utf-8")
+        (site / f"dossier-{missing}.html").unlink()
+        write_site(con, site, only=[asked])
+    assert (site / f"dossier-{kept}.html").read_text(encoding="utf-8") == "earlier page"
+    for pid in (asked, missing):
+        assert "<h1>" in (site / f"dossier-{pid}.html").read_text(encoding="utf-8")
+    assert len(list(site.glob("dossier-*.html"))) == pages
+
+
 def test_a_partner_in_the_home_country_shows_the_home_values_too(
     refreshed: dict[str, Any],
 ) -> None:
