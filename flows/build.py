@@ -31,6 +31,9 @@ NEW = "_model_new"
 ROWS = "_model_rows"
 CHANGED = "_model_changed"
 KEYS = "_model_keys"  # the partition values rebuilt this run (a partitioned model's)
+GONE = "_model_gone"  # rows of the current table that the new build no longer has
+BAD = "_model_bad"  # the row numbers of the new rows quarantined
+GONE_ROWS = f"select * exclude (_row) from {GONE}"  # noqa: S608 (our names)
 VALIDATION_CHUNK = 200_000  # GX costs ~0.25 s a call whatever the size
 ENUM_PREFIX = "_model_enum_"  # types of the columns validated as categoricals
 CATEGORICAL_FROM_ROWS = 400_000  # validations this large fetch text columns as categoricals
@@ -180,6 +183,25 @@ def _changed_rows(con: duckdb.DuckDBPyConnection, target: str, scope: str | None
         f"where r._h not in (select hash(t) from {target} as t {within})"
     )
     return int(load.scalar(con, f"select count(*) from {CHANGED}"))  # noqa: S608
+
+
+def _gone_rows(con: duckdb.DuckDBPyConnection, target: str, changed: int, total: int) -> bool:
+    """Whether the table can be brought up to date in place: its rows that the new build
+    no longer has (by row hash) go into the temp table GONE, to be deleted while the
+    changed rows are inserted. Not when rows repeat (a row hash does not say which copy
+    went) or when most of the table changes (rewriting it is cheaper)."""
+    con.execute(
+        f"create or replace temp table {GONE} as select t.rowid as _row, t.* from {target} as t "  # noqa: S608
+        f"where hash(t) not in (select _h from {ROWS})"
+    )
+    gone = int(load.scalar(con, f"select count(*) from {GONE}"))  # noqa: S608
+    if (changed + gone) * 2 > total:
+        return False
+    repeated = con.execute(
+        f"select (select count(*) - count(distinct _h) from {ROWS}), "  # noqa: S608
+        f"(select count(*) - count(distinct hash(t)) from {target} as t)"
+    ).fetchall()[0]
+    return repeated == (0, 0)
 
 
 @dataclass
@@ -351,23 +373,26 @@ def build_model(
         if exists
         else -1
     )
+    in_place = scope is None and some is not None and _gone_rows(con, target, some, total)
     con.execute("begin transaction")
     try:
-        keep = ""
-        if bad:
-            con.register("bad_rows", pd.DataFrame({"_row": bad}, dtype="int64"))
-            keep = "where rowid not in (select _row from bad_rows)"
-        if scope is None:
+        con.register("bad_frame", pd.DataFrame({"_row": bad}, dtype="int64"))
+        con.execute(f"create or replace temp table {BAD} as select _row from bad_frame")  # noqa: S608
+        con.unregister("bad_frame")
+        if in_place:
+            con.execute(f"delete from {target} where rowid in (select _row from {GONE})")  # noqa: S608
+            con.execute(f"insert into {target} by name {_added()}")  # noqa: S608
+        elif scope is None:
             con.execute(
-                f"create or replace table {target} as select * exclude (_h) from {ROWS} {keep}"  # noqa: S608
+                f"create or replace table {target} as select * exclude (_h) from {ROWS} "  # noqa: S608
+                f"where rowid not in (select _row from {BAD})"
             )
         else:
             con.execute(f"delete from {target} as t where {_in_keys(scope, 't')}")  # noqa: S608
             con.execute(
-                f"insert into {target} by name select * exclude (_h) from {ROWS} {keep}"  # noqa: S608
+                f"insert into {target} by name select * exclude (_h) from {ROWS} "  # noqa: S608
+                f"where rowid not in (select _row from {BAD})"
             )
-        if bad:
-            con.unregister("bad_rows")
         load.write_quarantine(
             con,
             model.name,
@@ -380,7 +405,13 @@ def build_model(
         )
         moved = changed > 0 or before != total - len(bad)
         if moved and history.kept(model.layer, model.name):
-            outcome.history = history.record(con, model.name, run_id, _run_started(con, run_id))
+            outcome.history = history.record(
+                con,
+                model.name,
+                run_id,
+                _run_started(con, run_id),
+                history.Delta(_added(), GONE_ROWS) if in_place else None,
+            )
         con.execute(
             """
             insert into ops.table_state (table_name, version, inputs, run_id, row_count, updated_at)
@@ -403,6 +434,14 @@ def build_model(
         raise
     outcome.loaded = kept
     return outcome
+
+
+def _added() -> str:
+    """SQL: the rows a build in place adds (the changed ones, less the quarantined)."""
+    return (
+        f"select * exclude (_h) from {ROWS} where rowid in (select _row from {CHANGED}) "  # noqa: S608
+        f"and rowid not in (select _row from {BAD})"
+    )
 
 
 def _run_started(con: duckdb.DuckDBPyConnection, run_id: str) -> datetime:
@@ -434,6 +473,8 @@ def prune_landed_keys(con: duckdb.DuckDBPyConnection, models: tuple[Model, ...])
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"drop table if exists {KEYS}")
     con.execute(f"drop table if exists {CHANGED}")
+    con.execute(f"drop table if exists {GONE}")
+    con.execute(f"drop table if exists {BAD}")
     con.execute(f"drop table if exists {ROWS}")
     con.execute(f"drop table if exists {NEW}")
     enums = con.execute(

@@ -11,6 +11,7 @@ see. `history.<mart>` as of a time T: `valid_from <= T and (valid_to is null or 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -31,12 +32,29 @@ NOT_KEPT = frozenset({"partner_news_fetches", "partner_web_pages"})
 VALIDITY = ("_fact_key", "valid_from", "valid_to", "run_from", "run_to")
 
 
+@dataclass(frozen=True)
+class Delta:
+    """A mart brought up to date in place: SQL selecting the rows it added and the rows it
+    deleted (each with the mart's columns)."""
+
+    added: str
+    gone: str
+
+
 def kept(layer: str, name: str) -> bool:
     return layer == "marts" and name.startswith(("partner_", "country_")) and name not in NOT_KEPT
 
 
-def record(con: duckdb.DuckDBPyConnection, name: str, run_id: str, at: datetime) -> dict[str, int]:
+def record(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    run_id: str,
+    at: datetime,
+    delta: Delta | None = None,
+) -> dict[str, int]:
     """Close and open `history.<name>` rows against `marts.<name>`; returns the counts.
+    With a `delta`, only the rows the build added or deleted are looked at (the open rows
+    stand for the mart's facts before it), so the cost follows the change, not the mart.
     Runs inside the caller's transaction."""
     mart = load.ident(f"marts.{name}")
     kept_table = load.ident(f"history.{name}")
@@ -45,6 +63,7 @@ def record(con: duckdb.DuckDBPyConnection, name: str, run_id: str, at: datetime)
     key = "md5(to_json(struct_pack({})))".format(", ".join(f'"{c}" := "{c}"' for c in fact))
     con.execute("create schema if not exists history")
     if not table_exists(con, kept_table):
+        delta = None  # the first history of this mart: every row opens
         con.execute(
             f"create table {kept_table} as select *, ''::varchar as _fact_key, "  # noqa: S608
             "null::timestamptz as valid_from, null::timestamptz as valid_to, "
@@ -54,13 +73,28 @@ def record(con: duckdb.DuckDBPyConnection, name: str, run_id: str, at: datetime)
         have = {c for c, _ in columns(con, kept_table)}
         for column, kind in mart_columns:
             if column not in have:
+                delta = None
                 con.execute(f'alter table {kept_table} add column "{column}" {kind}')
+    now = mart if delta is None else f"({delta.added})"
     con.execute(
-        f"create or replace temp table _history_now as select {key} as _fact_key, * from {mart}"  # noqa: S608
+        f"create or replace temp table _history_now as select {key} as _fact_key, * from {now}"  # noqa: S608
     )
+    if delta is None:
+        gone = "select _fact_key from _history_now"
+    else:  # facts deleted unless another row of the mart still states them
+        same = "hash({})".format(", ".join(f'"{c}"' for c in fact))
+        con.execute(
+            f"create or replace temp table _history_gone as select {key} as _fact_key "  # noqa: S608
+            f"from ({delta.gone}) as g where {same} not in (select {same} from {mart})"
+        )
+        gone = "select _fact_key from _history_gone"
     closed = con.execute(
         f"update {kept_table} set valid_to = $at, run_to = $run "  # noqa: S608
-        "where valid_to is null and _fact_key not in (select _fact_key from _history_now)",
+        + (
+            f"where valid_to is null and _fact_key not in ({gone})"
+            if delta is None
+            else f"where valid_to is null and _fact_key in ({gone})"
+        ),
         {"at": at, "run": run_id},
     ).fetchall()
     opened = con.execute(
@@ -71,4 +105,5 @@ def record(con: duckdb.DuckDBPyConnection, name: str, run_id: str, at: datetime)
         {"at": at, "run": run_id},
     ).fetchall()
     con.execute("drop table _history_now")
+    con.execute("drop table if exists _history_gone")
     return {"opened": int(opened[0][0]), "closed": int(closed[0][0])}
