@@ -37,6 +37,7 @@ DEFAULT_DB = work_dir() / "data" / "partnerdd.duckdb"
 SQL_DIR = resource_dir("sql")
 PUBLISHED_SCHEMAS = ("staging", "marts", "history", "quarantine", "ops")
 PUBLISHED_RAW = ("raw.partners", "raw.responses")
+PUBLISH_DELTA_FROM_ROWS = 10_000  # smaller tables are copied whole
 # DuckDB's own buffer pool: without a cap it may use 80 % of the machine.
 DEFAULT_MEMORY_LIMIT = "256MB"
 PREFECT_SERVER = b"prefect.server.api.server"
@@ -267,7 +268,8 @@ def publish(
     the published one is left as it is; its history with it), so a run that changed one
     partner costs that partner's tables, not all of them. A partitioned table
     (`partitions`: table -> (partition column, its raw input), see flows/build.py) gets
-    only the rows of the key values landed since its published build. A first publish, or
+    only the rows of the key values landed since its published build; another large table
+    that moved gets only its rows that differ (by row hash). A first publish, or
     one whose file is half free space after many such rewrites, writes a fresh file.
     Payload bodies never leave the store. `views`: qualified name -> SQL, created in the
     published file (e.g. source status). The file replaced is kept as a snapshot, the newest
@@ -311,6 +313,8 @@ def publish(
                     con, name, partition, built_from.get(qualified, {}), building.get(qualified, {})
                 )
             ):
+                continue
+            if (schema, table) in in_pub and _publish_delta(con, name):
                 continue
             con.execute(f"create or replace table pub.{name} as select * from {name}")  # noqa: S608 (catalog names)
     except BaseException:
@@ -369,6 +373,46 @@ def _publish_rows(
     con.execute(f"insert into pub.{name} by name select * from {name} as t where {inside}")  # noqa: S608 (catalog names)
     con.execute("drop table _publish_keys")
     return True
+
+
+def _publish_delta(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Bring a large table of the published copy up to date by its rows that differ (by
+    row hash): the rows gone are deleted, the new ones inserted. False (nothing done) for a
+    small table, one whose columns changed, one with repeated rows (a row hash does not
+    say which copy went) or one that changed in most of its rows: rewritten whole."""
+    if columns(con, f"pub.{name}") != columns(con, name):
+        return False
+    for side, table in (("old", f"pub.{name}"), ("new", name)):
+        con.execute(
+            f"create or replace temp table _publish_{side} as "  # noqa: S608 (catalog names)
+            f"select rowid as _row, hash(t) as _h from {table} as t"
+        )
+    sizes = con.execute(
+        "select (select count(*) from _publish_old), "
+        "(select count(*) - count(distinct _h) from _publish_old), "
+        "(select count(*) from _publish_new), "
+        "(select count(*) - count(distinct _h) from _publish_new), "
+        "(select count(*) from _publish_old where _h not in (select _h from _publish_new)), "
+        "(select count(*) from _publish_new where _h not in (select _h from _publish_old))"
+    ).fetchall()[0]
+    old_rows, old_repeated, new_rows, new_repeated, gone, added = sizes
+    done = (
+        old_rows >= PUBLISH_DELTA_FROM_ROWS
+        and old_repeated == new_repeated == 0
+        and (gone + added) * 2 <= new_rows
+    )
+    if done:
+        con.execute(
+            f"delete from pub.{name} where rowid in (select _row from _publish_old "  # noqa: S608 (catalog names)
+            "where _h not in (select _h from _publish_new))"
+        )
+        con.execute(
+            f"insert into pub.{name} select * from {name} where rowid in "  # noqa: S608 (catalog names)
+            "(select _row from _publish_new where _h not in (select _h from _publish_old))"
+        )
+    con.execute("drop table _publish_old")
+    con.execute("drop table _publish_new")
+    return done
 
 
 def keys_landed(con: duckdb.DuckDBPyConnection, table: str, old: int, new: int, into: str) -> bool:

@@ -17,15 +17,8 @@ from flows import build
 from flows.db import open_work
 from flows.models import PythonModel
 from flows.validate import Validator
+from tests.flows.test_build_partition import PARAMS
 
-PARAMS = {
-    "partners": 3,
-    "partners_with_lei": 0,
-    "partners_with_cik": 3,
-    "partners_with_website": 0,
-    "index_files": 0,
-    "current_year": 2026,
-}
 FETCHED = datetime(2026, 11, 1, tzinfo=UTC)
 
 
