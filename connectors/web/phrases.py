@@ -18,6 +18,7 @@ from functools import lru_cache
 SNIPPET_CHARS = 80
 
 
+@lru_cache(maxsize=65536)
 def _fold_char(char: str) -> str:
     decomposed = unicodedata.normalize("NFKD", char)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

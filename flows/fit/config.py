@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.config import ConfigError, config_file
-from connectors.web.phrases import find_phrase
+from connectors.web.phrases import find_phrase, fold_with_map
 
 CS = ("skills", "cultures", "aims", "risk")
 C_LABELS = {
@@ -82,8 +82,9 @@ class NameRule:
 
     def first_word_in(self, name: str) -> str | None:
         """The first of `words` found in `name` (as written there), else None."""
+        folded = fold_with_map(name)
         for word in self.words:
-            hits = find_phrase(name, word)
+            hits = find_phrase(name, word, folded)
             if hits:
                 return hits[0].matched_text
         return None

@@ -30,27 +30,45 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def aggregate(rows: Sequence[dict[str, Any]], config: FitConfig) -> FitResult:
+def _sub(rows: Sequence[dict[str, Any]], c: str) -> tuple[float | None, float]:
+    """One C's weighted score (None: no input used) and the weight of its inputs used."""
+    used = [r for r in rows if r["c"] == c and r["status"] == "used" and r["weight"] > 0]
+    weight = sum(float(r["weight"]) for r in used)
+    score = (
+        _round(sum(float(r["weight"]) * float(r["score"]) for r in used) / weight)
+        if weight > 0
+        else None
+    )
+    return score, weight
+
+
+def _sub_scores(
+    rows: Sequence[dict[str, Any]], config: FitConfig
+) -> tuple[dict[str, float | None], dict[str, float]]:
+    """Each C's weighted score and its coverage."""
     subs: dict[str, float | None] = {}
     coverages: dict[str, float] = {}
     for c in CS:
         configured = sum(f.weight for f in config.features[c].values())
-        used = [r for r in rows if r["c"] == c and r["status"] == "used" and r["weight"] > 0]
-        weight = sum(float(r["weight"]) for r in used)
-        subs[c] = (
-            _round(sum(float(r["weight"]) * float(r["score"]) for r in used) / weight)
-            if weight > 0
-            else None
-        )
+        subs[c], weight = _sub(rows, c)
         coverages[c] = round(weight / configured, 4) if configured > 0 else 0.0
-    total = sum(config.c_weights.values())
+    return subs, coverages
+
+
+def _overall(subs: dict[str, float | None], config: FitConfig) -> float | None:
     scored = [c for c in CS if subs[c] is not None and config.c_weights[c] > 0]
     scored_weight = sum(config.c_weights[c] for c in scored)
-    overall = (
+    return (
         _round(sum(config.c_weights[c] * float(subs[c] or 0.0) for c in scored) / scored_weight)
         if scored_weight > 0
         else None
     )
+
+
+def aggregate(rows: Sequence[dict[str, Any]], config: FitConfig) -> FitResult:
+    subs, coverages = _sub_scores(rows, config)
+    total = sum(config.c_weights.values())
+    overall = _overall(subs, config)
     coverage = round(sum(config.c_weights[c] * coverages[c] for c in CS) / total, 4)
     flags = [r["feature"] for r in rows if r["status"] == "red_flag"]
     blind = [c for c in CS if config.c_weights[c] > 0 and coverages[c] == 0]
@@ -82,24 +100,31 @@ def _tier(
 
 
 def overall_if(
-    rows: Sequence[dict[str, Any]], index: int, score: float, config: FitConfig
+    rows: Sequence[dict[str, Any]],
+    index: int,
+    score: float,
+    config: FitConfig,
+    subs: dict[str, float | None],
 ) -> float | None:
-    """The overall score if row `index` were used with `score` (every other row unchanged)."""
-    changed = [dict(r) for r in rows]
-    changed[index].update(status="used", score=score)
-    return aggregate(changed, config).overall
+    """The overall score if row `index` were used with `score` (every other row unchanged);
+    `subs` are the rows' sub-scores (only the row's own C is computed again)."""
+    changed = list(rows)
+    changed[index] = {**rows[index], "status": "used", "score": score}
+    c = rows[index]["c"]
+    return _overall({**subs, c: _sub(changed, c)[0]}, config)
 
 
 def with_swings(rows: list[dict[str, Any]], config: FitConfig) -> list[dict[str, Any]]:
     """Adds overall_if_low / overall_if_high (this input at 0 / at 100) to scored rows."""
+    subs = _sub_scores(rows, config)[0]
     out = []
     for i, row in enumerate(rows):
         scored = row["status"] in ("used", "missing") and row["weight"] > 0
         out.append(
             {
                 **row,
-                "overall_if_low": overall_if(rows, i, 0.0, config) if scored else None,
-                "overall_if_high": overall_if(rows, i, 100.0, config) if scored else None,
+                "overall_if_low": overall_if(rows, i, 0.0, config, subs) if scored else None,
+                "overall_if_high": overall_if(rows, i, 100.0, config, subs) if scored else None,
             }
         )
     return out
