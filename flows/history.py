@@ -83,9 +83,14 @@ def record(
         gone = "select _fact_key from _history_now"
     else:  # facts deleted unless another row of the mart still states them
         same = "hash({})".format(", ".join(f'"{c}"' for c in fact))
+        still = (  # the mart is read only when rows went
+            f"select {same} from {mart}"  # noqa: S608 (catalog names)
+            if load.scalar(con, f"select count(*) from ({delta.gone})")  # noqa: S608
+            else "select null limit 0"
+        )
         con.execute(
             f"create or replace temp table _history_gone as select {key} as _fact_key "  # noqa: S608
-            f"from ({delta.gone}) as g where {same} not in (select {same} from {mart})"
+            f"from ({delta.gone}) as g where {same} not in ({still})"
         )
         gone = "select _fact_key from _history_gone"
     closed = con.execute(

@@ -20,7 +20,7 @@ from flows.dossier.data import Sections, dossier_data
 from flows.dossier.render import environment, md, render_html
 from flows.fit.config import C_LABELS, CS
 
-FEW_DOSSIERS = 5  # up to this many pages, each partner's sections are read on their own
+SITE_CHUNK = 200  # dossiers whose sections are read together
 
 SHORTLIST_SQL = """
     select
@@ -106,12 +106,13 @@ def write_site(
         for row in rows
         if only is None or row["partner_id"] in only or not (out_dir / row["href"]).exists()
     ]
-    # every partner's sections in one query each, unless a few pages are wanted
-    sections = Sections(con) if len(wanted) > FEW_DOSSIERS else None
-    for row in wanted:
-        one = sections or Sections(con, row["partner_id"])
-        html = render_html(dossier_data(con, row["partner_id"], one))
-        (out_dir / row["href"]).write_text(html, encoding="utf-8")
+    # the sections of SITE_CHUNK partners at a time, one query each: memory holds a chunk
+    for start in range(0, len(wanted), SITE_CHUNK):
+        chunk = wanted[start : start + SITE_CHUNK]
+        sections = Sections(con, [row["partner_id"] for row in chunk])
+        for row in chunk:
+            html = render_html(dossier_data(con, row["partner_id"], sections))
+            (out_dir / row["href"]).write_text(html, encoding="utf-8")
     chart = charts.comparison(
         "portfolio",
         "Overall fit (grey) and the four Cs, 0-100",

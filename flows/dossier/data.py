@@ -163,19 +163,20 @@ def _country_indices(
 
 class Sections:
     """The per-partner sections of the dossiers, read with one query per section for the
-    partners asked (all of them for the portfolio site), and the country context per country."""
+    partners asked (a chunk of them for the portfolio site), and the country context per
+    country."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, partner_id: str | None = None) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, partners: str | list[str]) -> None:
         self.con = con
-        where = "where partner_id = $pid" if partner_id is not None else ""
-        params = {"pid": partner_id} if partner_id is not None else {}
+        where = "where partner_id in (select unnest($pids))"
+        params = {"pids": [partners] if isinstance(partners, str) else partners}
         has_fit = table_exists(con, "marts.partner_fit")
         self.by_partner: dict[str, dict[str, list[dict[str, Any]]]] = {}
         for name, sql in SECTIONS.items():
             if name in ("fit", "evidence") and not has_fit:
                 continue
             text = sql.format(where=where)
-            for row in _rows(con, text, params if "$pid" in text else None):
+            for row in _rows(con, text, params):
                 pid = row["partner_id"] if name in KEEPS_PARTNER_ID else row.pop("partner_id")
                 self.by_partner.setdefault(pid, {}).setdefault(name, []).append(row)
         self.home = load_home()
