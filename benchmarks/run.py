@@ -3,11 +3,13 @@
     make bench            # or: .venv/bin/python -m benchmarks.run [scale options]
     make bench BENCH_ARGS="--partners 10000"
 
-The micro benchmarks below, then the on-demand request benchmark (benchmarks/request.py:
-one new partner with 100 ms latency and the real rate limits), then a refresh of 100 partners
-at the publishers' rate limits (benchmarks/limits.py: wall ÷ the request plan's bound), then
-the scale benchmark (benchmarks/scale.py; its options are passed through). Everything runs
-offline against loopback servers; nothing here is asserted by tests.
+The micro benchmarks below, then the landing loader against dlt and a bare pyarrow insert
+(benchmarks/loader.py: SEC company facts of 100 companies), then the on-demand request
+benchmark (benchmarks/request.py: one new partner with 100 ms latency and the real rate
+limits), then a refresh of 100 partners at the publishers' rate limits (benchmarks/limits.py:
+wall ÷ the request plan's bound), then the scale benchmark (benchmarks/scale.py; its options
+are passed through). Everything runs offline against loopback servers; nothing here is
+asserted by tests.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from benchmarks import limits, request, scale
+from benchmarks import limits, loader, request, scale
 from connectors.config import load_settings
 from connectors.http import ResponseTooLarge, make_session
 from connectors.replay import ReplayServer, Route
@@ -180,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['ratio']:7.2f}  {r['meaning']}"
         )
     print("(times in seconds; the memory row in MiB)\n", flush=True)
+    loader.main([])  # the landing loader against dlt and a bare Arrow insert
+    print(flush=True)
     request.main([])  # one on-demand request, live-shaped (benchmarks/request.py)
     print(flush=True)
     limits.main([])  # 100 partners at the publishers' rate limits (benchmarks/limits.py)
