@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks import loader
 
 
-def test_every_loader_lands_every_row_of_every_company(tmp_path: Path) -> None:
+def test_every_loader_lands_every_row_of_every_company(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "REPEAT", 1)  # rows, not timings: one round is enough
     out = tmp_path / "loader.json"
     assert loader.main(["--companies", "8", "--output", str(out)]) == 0
     result = json.loads(out.read_text(encoding="utf-8"))
