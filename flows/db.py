@@ -382,36 +382,37 @@ def _publish_delta(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     say which copy went) or one that changed in most of its rows: rewritten whole."""
     if columns(con, f"pub.{name}") != columns(con, name):
         return False
+    published_rows = con.execute(f"select count(*) from pub.{name}").fetchall()[0][0]  # noqa: S608 (catalog names)
+    if published_rows < PUBLISH_DELTA_FROM_ROWS:
+        return False
     for side, table in (("old", f"pub.{name}"), ("new", name)):
         con.execute(
             f"create or replace temp table _publish_{side} as "  # noqa: S608 (catalog names)
             f"select rowid as _row, hash(t) as _h from {table} as t"
         )
-    sizes = con.execute(
-        "select (select count(*) from _publish_old), "
-        "(select count(*) - count(distinct _h) from _publish_old), "
-        "(select count(*) from _publish_new), "
-        "(select count(*) - count(distinct _h) from _publish_new), "
-        "(select count(*) from _publish_old where _h not in (select _h from _publish_new)), "
-        "(select count(*) from _publish_new where _h not in (select _h from _publish_old))"
-    ).fetchall()[0]
-    old_rows, old_repeated, new_rows, new_repeated, gone, added = sizes
-    done = (
-        old_rows >= PUBLISH_DELTA_FROM_ROWS
-        and old_repeated == new_repeated == 0
-        and (gone + added) * 2 <= new_rows
+    con.execute(
+        "create or replace temp table _publish_gone as select _row from _publish_old "
+        "where _h not in (select _h from _publish_new)"
     )
+    con.execute(
+        "create or replace temp table _publish_added as select _row from _publish_new "
+        "where _h not in (select _h from _publish_old)"
+    )
+    repeated, new_rows, changed = con.execute(
+        "select (select count(*) - count(distinct _h) from _publish_old) "
+        "+ (select count(*) - count(distinct _h) from _publish_new), "
+        "(select count(*) from _publish_new), "
+        "(select count(*) from _publish_gone) + (select count(*) from _publish_added)"
+    ).fetchall()[0]
+    done = repeated == 0 and changed * 2 <= new_rows
     if done:
+        con.execute(f"delete from pub.{name} where rowid in (select _row from _publish_gone)")  # noqa: S608 (catalog names)
         con.execute(
-            f"delete from pub.{name} where rowid in (select _row from _publish_old "  # noqa: S608 (catalog names)
-            "where _h not in (select _h from _publish_new))"
+            f"insert into pub.{name} select * from {name} "  # noqa: S608 (catalog names)
+            "where rowid in (select _row from _publish_added)"
         )
-        con.execute(
-            f"insert into pub.{name} select * from {name} where rowid in "  # noqa: S608 (catalog names)
-            "(select _row from _publish_new where _h not in (select _h from _publish_old))"
-        )
-    con.execute("drop table _publish_old")
-    con.execute("drop table _publish_new")
+    for side in ("old", "new", "gone", "added"):
+        con.execute(f"drop table _publish_{side}")
     return done
 
 
