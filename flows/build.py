@@ -23,7 +23,7 @@ import pandas as pd
 
 from connectors.config import config_file, resource_dir, source_defaults
 from flows import history, load
-from flows.db import columns, in_keys, keys_landed, table_exists
+from flows.db import KEY_COLUMNS, columns, in_keys, keys_landed, keys_name, table_exists
 from flows.models import Model, PythonModel
 from flows.validate import row_json
 
@@ -31,6 +31,7 @@ NEW = "_model_new"
 ROWS = "_model_rows"
 CHANGED = "_model_changed"
 KEYS = "_model_keys"  # the partition values rebuilt this run (a partitioned model's)
+INPUT_KEYS = "_model_input_keys"  # the key values one input changed
 GONE = "_model_gone"  # rows of the current table that the new build no longer has
 BAD = "_model_bad"  # the row numbers of the new rows quarantined
 GONE_ROWS = f"select * exclude (_row) from {GONE}"  # noqa: S608 (our names)
@@ -113,21 +114,68 @@ def _partition_scope(
     versions: dict[str, Any],
 ) -> str | None:
     """The partition column when only some of a partitioned model's rows need building:
-    the table was built from an earlier version of its one raw input and every version
-    landed since recorded its key values (now in the temp table KEYS). None: build it
-    whole (first build, a whole-table replace of the input, or no partition declared)."""
+    the table was built before with the same configuration, and every input that moved
+    since recorded the key values it changed (a raw input: those it landed; a staging
+    table or mart: those of its rows a build changed, see _record_keys). The values,
+    mapped to the model's partition column, are then in the temp table KEYS. None: build
+    it whole (first build, an input rewritten whole, or no partition declared)."""
     column = model.partition
-    if column is None or not built_from:
+    if column is None or not built_from or built_from.get("config") != versions.get("config"):
         return None
-    (table,) = model.inputs
-    old, new = int(built_from.get(table) or 0), int(versions.get(table) or 0)
-    return column if keys_landed(con, table, old, new, KEYS) else None
+    keyed = dict(model.keyed_by)
+    con.execute(f"create or replace temp table {KEYS} (key varchar)")
+    for table, version in versions.items():
+        old, new = built_from.get(table), version
+        if table == "config" or old == new:
+            continue
+        if table.startswith("ops."):  # a run log: new every run
+            return None
+        by = keyed.get(table, column)
+        name = table if table.startswith("raw.") else keys_name(table, by)
+        if not keys_landed(con, name, int(old or 0), int(new or 0), INPUT_KEYS):
+            return None
+        if by == column:
+            con.execute(f"insert into {KEYS} select key from {INPUT_KEYS}")  # noqa: S608
+        elif column == "partner_id" and by in ("lei", "cik"):  # a partner's identifier
+            con.execute(
+                f"insert into {KEYS} select partner_id from staging.stg_resolution__identifiers "  # noqa: S608
+                f"where scheme = ? and value in (select key from {INPUT_KEYS})",
+                [by],
+            )
+        else:
+            return None
+    return column
+
+
+def _record_keys(
+    con: duckdb.DuckDBPyConnection, target: str, version: int, changed: list[str]
+) -> None:
+    """Record, for each key column the table has, the values of the rows a build in place
+    or of some partitions changed (`changed`: queries of the rows deleted and inserted), so
+    that a model partitioned by it and publish can take only those. A changed row without
+    a value leaves that column unrecorded: its readers rebuild whole."""
+    have = {c for c, _ in columns(con, target)}
+    for column in KEY_COLUMNS:
+        if column not in have:
+            continue
+        values = " union all ".join(
+            f'select "{column}"::varchar as k from ({sql})'  # noqa: S608 (our SQL)
+            for sql in changed
+        )
+        if load.scalar(con, f"select count(*) from ({values}) where k is null"):  # noqa: S608
+            continue
+        con.execute(
+            f"insert into ops.landed_keys select distinct ?, ?, k from ({values})",  # noqa: S608
+            [keys_name(target, column), version],
+        )
 
 
 def partitions(models: tuple[Model, ...]) -> dict[str, tuple[str, str]]:
-    """Partitioned table -> (partition column, its raw input), for publish."""
+    """Table partitioned by its one raw input -> (partition column, that input), for publish."""
     return {
-        f"{m.layer}.{m.name}": (m.partition, m.inputs[0]) for m in models if m.partition is not None
+        f"{m.layer}.{m.name}": (m.partition, m.inputs[0])
+        for m in models
+        if m.partition is not None and m.inputs[0].startswith("raw.")
     }
 
 
@@ -142,7 +190,7 @@ def _materialise(
     rows is written once here and once into the target). With a partition `scope`, only
     the rows of this run's partition values."""
     if isinstance(model, PythonModel):
-        frame = model.build(con, context)
+        frame = model.build(con, {**context, "partition_keys": KEYS if scope else None})
         con.register("model_frame", frame)
         try:
             schema = model.schema_sql()
@@ -158,8 +206,8 @@ def _materialise(
         source = NEW
     else:
         source = f"(\n{load.model_sql(model.layer, model.name)}\n)"
-        if scope is not None:
-            source = f"(select * from {source} as m where {_in_keys(scope, 'm')})"  # noqa: S608
+    if scope is not None:
+        source = f"(select * from {source} as m where {_in_keys(scope, 'm')})"  # noqa: S608
     con.execute(
         f"create or replace temp table {ROWS} as select hash(n) as _h, n.* from {source} as n"  # noqa: S608
     )
@@ -374,6 +422,13 @@ def build_model(
         else -1
     )
     in_place = scope is None and some is not None and _gone_rows(con, target, some, total)
+    if scope is not None:  # the rows of these partitions the new build no longer has
+        con.execute(
+            f"create or replace temp table {GONE} as select t.rowid as _row, t.* "  # noqa: S608
+            f"from {target} as t where {_in_keys(scope, 't')} "
+            f"and hash(t) not in (select _h from {ROWS})"
+        )
+    delta = in_place or scope is not None  # the rows added and gone are known
     con.execute("begin transaction")
     try:
         con.register("bad_frame", pd.DataFrame({"_row": bad}, dtype="int64"))
@@ -410,7 +465,7 @@ def build_model(
                 model.name,
                 run_id,
                 _run_started(con, run_id),
-                history.Delta(_added(), GONE_ROWS) if in_place else None,
+                history.Delta(_added(), GONE_ROWS) if delta else None,
             )
         con.execute(
             """
@@ -428,6 +483,13 @@ def build_model(
                 "moved": moved,
             },
         )
+        if moved and delta:
+            version = int(
+                load.scalar(
+                    con, "select version from ops.table_state where table_name = ?", [target]
+                )
+            )
+            _record_keys(con, target, version, [_added(), GONE_ROWS])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -451,15 +513,22 @@ def _run_started(con: duckdb.DuckDBPyConnection, run_id: str) -> datetime:
 
 
 def prune_landed_keys(con: duckdb.DuckDBPyConnection, models: tuple[Model, ...]) -> None:
-    """Forget the key values every partitioned model has built past (and those of tables
-    no partitioned model reads): ops.landed_keys stays the size of one run's landing."""
+    """Forget the key values every partitioned model has built past (and those no
+    partitioned model reads), once published: ops.landed_keys stays the size of one run's
+    changes."""
     oldest: dict[str, int] = {}
     for model in models:
         if model.partition is None:
             continue
-        (table,) = model.inputs
+        keyed = dict(model.keyed_by)
         built = _built_from(con, load.ident(f"{model.layer}.{model.name}")) or {}
-        oldest[table] = min(oldest.get(table, 2**62), int(built.get(table) or 0))
+        for table in model.inputs:
+            name = (
+                table
+                if table.startswith("raw.")
+                else keys_name(table, keyed.get(table, model.partition))
+            )
+            oldest[name] = min(oldest.get(name, 2**62), int(built.get(table) or 0))
     con.execute(
         "delete from ops.landed_keys where table_name not in (select unnest($t::varchar[]))",
         {"t": list(oldest)},
@@ -472,6 +541,7 @@ def prune_landed_keys(con: duckdb.DuckDBPyConnection, models: tuple[Model, ...])
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"drop table if exists {KEYS}")
+    con.execute(f"drop table if exists {INPUT_KEYS}")
     con.execute(f"drop table if exists {CHANGED}")
     con.execute(f"drop table if exists {GONE}")
     con.execute(f"drop table if exists {BAD}")

@@ -38,6 +38,7 @@ SQL_DIR = resource_dir("sql")
 PUBLISHED_SCHEMAS = ("staging", "marts", "history", "quarantine", "ops")
 PUBLISHED_RAW = ("raw.partners", "raw.responses")
 PUBLISH_DELTA_FROM_ROWS = 10_000  # smaller tables are copied whole
+KEY_COLUMNS = ("partner_id", "lei", "cik")  # whose changed values a build records
 # DuckDB's own buffer pool: without a cap it may use 80 % of the machine.
 DEFAULT_MEMORY_LIMIT = "256MB"
 PREFECT_SERVER = b"prefect.server.api.server"
@@ -314,6 +315,10 @@ def publish(
                 )
             ):
                 continue
+            if (schema, table) in in_pub and _publish_keys(
+                con, name, versioned, published.get(versioned), current.get(versioned)
+            ):
+                continue
             if (schema, table) in in_pub and _publish_delta(con, name):
                 continue
             con.execute(f"create or replace table pub.{name} as select * from {name}")  # noqa: S608 (catalog names)
@@ -373,6 +378,34 @@ def _publish_rows(
     con.execute(f"insert into pub.{name} by name select * from {name} as t where {inside}")  # noqa: S608 (catalog names)
     con.execute("drop table _publish_keys")
     return True
+
+
+def keys_name(table: str, column: str) -> str:
+    """Under what name ops.landed_keys holds the `column` values of the rows a build of a
+    staging table or mart changed (flows/build.py)."""
+    return f"{table}({column})"
+
+
+def _publish_keys(
+    con: duckdb.DuckDBPyConnection, name: str, versioned: str, old: Any, new: Any
+) -> bool:
+    """Replace, in the published copy, only the rows of the key values (partner_id, lei or
+    cik) whose rows the builds since the published version changed; False (nothing done)
+    when a build between rewrote the table whole or its columns changed. A history table
+    goes with its mart: its rows change only for the mart's changed rows."""
+    if old is None or new is None or columns(con, f"pub.{name}") != columns(con, name):
+        return False
+    have = {c for c, _ in columns(con, name)}
+    for column in KEY_COLUMNS:
+        if column in have and keys_landed(
+            con, keys_name(versioned, column), int(old), int(new), "_publish_keys"
+        ):
+            inside = in_keys(column, "t", "_publish_keys")
+            con.execute(f"delete from pub.{name} as t where {inside}")  # noqa: S608 (catalog names)
+            con.execute(f"insert into pub.{name} by name select * from {name} as t where {inside}")  # noqa: S608
+            con.execute("drop table _publish_keys")
+            return True
+    return False
 
 
 def _publish_delta(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -34,6 +34,9 @@ from flows.db import SQL_DIR, raw_ddl
 _TABLE_REF = re.compile(r"\b(raw|staging|marts|ops)\.([a-z_][a-z0-9_]*)")
 _CREATED = re.compile(r"create table if not exists ([a-z_]+\.[a-z_][a-z0-9_]*)")
 _PARTITION = re.compile(r"^-- partition by: ([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+_KEYED = re.compile(
+    r"^-- partition key of ([a-z_]+\.[a-z_][a-z0-9_]*): ([a-z_][a-z0-9_]*)\s*$", re.MULTILINE
+)
 LAYERS = ("staging", "marts")
 VIEWS: tuple[str, ...] = (
     "partner_source_status",
@@ -64,17 +67,26 @@ class SqlModel:
     @property
     def partition(self) -> str | None:
         """The column of a `-- partition by: <column>` line: each row depends only on the
-        rows of its one input with the same value there, the input's landing key, so a
-        run rebuilds only the values landed since (flows/build.py)."""
+        rows of its inputs with the same value there, so a run rebuilds only the values
+        that changed since (flows/build.py). A raw input must be the only one (the values
+        are its landing key); a staging or mart input whose rows carry the value in another
+        column names it on a `-- partition key of <table>: <column>` line (`lei` or `cik`
+        of a model partitioned by `partner_id`)."""
         found = _PARTITION.search(load.model_sql(self.layer, self.name))
         if found is None:
             return None
-        if len(self.inputs) != 1 or not self.inputs[0].startswith("raw."):
+        raw = [t for t in self.inputs if t.startswith("raw.")]
+        if raw and len(self.inputs) != 1:
             raise ValueError(
-                f"{self.layer}.{self.name}: 'partition by' needs exactly one raw input, "
-                f"not {list(self.inputs)}"
+                f"{self.layer}.{self.name}: 'partition by' a raw input needs it to be the only "
+                f"input, not {list(self.inputs)}"
             )
         return load.ident(found.group(1))
+
+    @property
+    def keyed_by(self) -> tuple[tuple[str, str], ...]:
+        """(input, column) pairs of the `-- partition key of` lines."""
+        return tuple(_KEYED.findall(load.model_sql(self.layer, self.name)))
 
 
 @dataclass(frozen=True)
@@ -87,14 +99,17 @@ class PythonModel:
     layer: str = "marts"
     schema: str | None = None
     reads_sql: str | None = None  # a sql/marts file the function runs, if any
+    # A module's PARTITION and PARTITION_KEYS (input -> column), as SqlModel.partition and
+    # keyed_by: `compute` then gets context["partition_keys"], a temp table of the values
+    # to compute (None: all).
+    partition: str | None = None
+    keyed_by: tuple[tuple[str, str], ...] = ()
 
     def build(self, con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
         return self.compute(con, context)
 
     def schema_sql(self) -> str | None:
         return self.schema
-
-    partition = None  # built whole (see SqlModel.partition)
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -159,8 +174,13 @@ def _python_marts() -> list[PythonModel]:
         reads = info.name if (SQL_DIR / "marts" / f"{info.name}.sql").exists() else None
         found.append(
             PythonModel(
-                info.name, module.compute, schema=getattr(module, "SCHEMA", None), reads_sql=reads
-            )  # fmt: skip
+                info.name,
+                module.compute,
+                schema=getattr(module, "SCHEMA", None),
+                reads_sql=reads,
+                partition=getattr(module, "PARTITION", None),
+                keyed_by=tuple(sorted(getattr(module, "PARTITION_KEYS", {}).items())),
+            )
         )
     return found
 

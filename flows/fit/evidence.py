@@ -67,6 +67,7 @@ _PARTNERS = """
     left join staging.stg_gleif__lei_records as r on pr.lei = r.lei
     left join staging.stg_sec__companies as s on pr.cik = s.cik
     left join marts.partner_web_profile as w on p.partner_id = w.partner_id
+    where {only}
     order by p.partner_id
 """
 
@@ -87,10 +88,17 @@ class Facts:
     sanctions_lists: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection) -> Facts:
+    def load(cls, con: duckdb.DuckDBPyConnection, keys: str | None = None) -> Facts:
+        """Facts of every partner, or of those whose partner_id is in the temp table `keys`."""
+
+        def only(column: str) -> str:
+            return "true" if keys is None else f"{column} in (select key from {keys})"  # noqa: S608
+
         seen: set[str] = set()
         partners = []
-        for row in records(con, _PARTNERS):  # one row per partner even if a join repeats
+        for row in records(
+            con, _PARTNERS.format(only=only("p.partner_id"))
+        ):  # one row per partner even if a join repeats
             if row["partner_id"] not in seen:
                 seen.add(row["partner_id"])
                 partners.append(row)
@@ -99,50 +107,53 @@ class Facts:
             capabilities=_by_partner(
                 records(
                     con,
-                    "select partner_id, capability, min(page_url) as page_url, "
+                    "select partner_id, capability, min(page_url) as page_url, "  # noqa: S608 (our SQL)
                     "max(fetched_at) as fetched_at from marts.partner_capabilities "
+                    f"where {only('partner_id')} "
                     "group by partner_id, capability order by partner_id, capability",
                 )
             ),
             other_names=_by_partner(
                 records(
                     con,
-                    "select pr.partner_id, o.name, o.name_type, o.language, o.source_url, "
+                    "select pr.partner_id, o.name, o.name_type, o.language, o.source_url, "  # noqa: S608 (our SQL)
                     "o.fetched_at from staging.stg_gleif__other_names as o "
                     "inner join marts.partner_profile as pr on o.lei = pr.lei "
-                    "order by pr.partner_id, o.name",
+                    f"where {only('pr.partner_id')} order by pr.partner_id, o.name",
                 )
             ),
             financials=_by_partner(
                 records(
                     con,
-                    "select partner_id, metric, fiscal_year, value, unit, financial_key, "
+                    "select partner_id, metric, fiscal_year, value, unit, financial_key, "  # noqa: S608 (our SQL)
                     "source_url, fetched_at from marts.partner_financials "
-                    "where metric in ('revenue', 'employees') "
+                    f"where metric in ('revenue', 'employees') and {only('partner_id')} "
                     "order by partner_id, metric, fiscal_year desc",
                 )
             ),
             ownership=_by_partner(
                 records(
                     con,
-                    "select partner_id, relation, parent_lei, parent_name, exception_reason, "
+                    "select partner_id, relation, parent_lei, parent_name, exception_reason, "  # noqa: S608 (our SQL)
                     "child_name, child_country, ownership_key, source_url, fetched_at "
-                    "from marts.partner_ownership order by partner_id, ownership_key",
+                    f"from marts.partner_ownership where {only('partner_id')} "
+                    "order by partner_id, ownership_key",
                 )
             ),
             hits=_by_partner(
                 records(
                     con,
-                    "select partner_id, hit_key, list, listed_name, matched_name, score, "
+                    "select partner_id, hit_key, list, listed_name, matched_name, score, "  # noqa: S608 (our SQL)
                     "threshold, source_url from marts.partner_sanctions_hits "
-                    "order by partner_id, score desc, hit_key",
+                    f"where {only('partner_id')} order by partner_id, score desc, hit_key",
                 )
             ),
             adverse=_by_partner(
                 records(
                     con,
-                    "select partner_id, url, category, max(fetched_at) as fetched_at "
-                    "from marts.partner_adverse_media group by partner_id, url, category "
+                    "select partner_id, url, category, max(fetched_at) as fetched_at "  # noqa: S608 (our SQL)
+                    f"from marts.partner_adverse_media where {only('partner_id')} "
+                    "group by partner_id, url, category "
                     "order by partner_id, url",
                 )
             ),

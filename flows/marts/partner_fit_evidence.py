@@ -16,6 +16,16 @@ from flows.fit.score import with_swings
 
 COLUMNS = [*EVIDENCE_COLUMNS, "overall_if_low", "overall_if_high"]
 
+# A partner's evidence reads only its own rows of the partner tables, of the GLEIF and SEC
+# tables by its identifiers, and the country tables (which have no partner key: when they
+# change, every partner is computed again).
+PARTITION = "partner_id"
+PARTITION_KEYS = {
+    "staging.stg_gleif__lei_records": "lei",
+    "staging.stg_gleif__other_names": "lei",
+    "staging.stg_sec__companies": "cik",
+}
+
 SCHEMA = """
     select
         cast(null as varchar) as partner_id,
@@ -41,7 +51,7 @@ SCHEMA = """
 
 def compute(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
     config = load_fit_config()
-    facts = Facts.load(con)
+    facts = Facts.load(con, context.get("partition_keys"))
     ctx = {"sanctions_threshold": sanctions_settings(context["settings"]).threshold}
     rows: list[dict[str, Any]] = []
     for partner in facts.partners:
