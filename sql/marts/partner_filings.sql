@@ -2,6 +2,8 @@
 -- form (10-K, 20-F, 8-K, 6-K, ...), filing and report dates, the 8-K items and the primary
 -- document's URL. `partnerdd changes` alerts on a new filing of a watched form
 -- (config/changes.toml [watch] forms).
+-- partition by: partner_id
+-- partition key of staging.stg_sec__filings: cik
 with identifiers as (
     select partner_id, value as cik
     from staging.stg_resolution__identifiers

@@ -1,4 +1,6 @@
 -- Annual headline metrics from SEC XBRL for partners with a given or resolved CIK.
+-- partition by: partner_id
+-- partition key of staging.stg_sec__annual_metrics: cik
 with identifiers as (
     select partner_id, value as cik
     from staging.stg_resolution__identifiers
