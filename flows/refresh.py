@@ -74,6 +74,7 @@ def _write_registry(
         con, "select inputs from ops.table_state where table_name = 'raw.partners'"
     )
     con.execute("begin transaction")
+    con.execute("create or replace temp table _registry_before as from raw.partners")
     con.execute("delete from raw.partners")
     if partners:
         load.upsert(
@@ -82,6 +83,14 @@ def _write_registry(
             frame.assign(registry_path=str(path), loaded_at=at).to_dict("records"),
             key="partner_id",
         )
+    # a row read again unchanged keeps the time it was first loaded, so a line added to the
+    # registry changes that partner's rows only
+    same = " and ".join(f'n."{c}" is not distinct from b."{c}"' for c in _REGISTRY_COLUMNS)
+    con.execute(
+        "update raw.partners as n set loaded_at = b.loaded_at from _registry_before as b "  # noqa: S608 (our columns)
+        f"where n.registry_path = b.registry_path and {same}"
+    )
+    con.execute("drop table _registry_before")
     con.execute("delete from quarantine.partner_registry")
     for issue in issues:
         con.execute(

@@ -321,14 +321,17 @@ def _adverse(base: dict[str, Any], tag: dict[str, Any], article: dict[str, Any])
 
 
 def news_as_of(settings: Settings) -> datetime:
-    """End of the day given in [sources.news] as_of (for reproducible reports), else now."""
+    """End of the day given in [sources.news] as_of (for reproducible reports), else of
+    today (UTC): runs of one day count the same window, so a partner's news counts change
+    only with its news, not with the hour of the run."""
     value = str(settings.source(SOURCE)["as_of"]).strip()
     if not value:
-        return datetime.now(UTC)
-    try:
-        day = date.fromisoformat(value)
-    except ValueError as exc:
-        raise ConfigError(f"[sources.news] as_of {value!r} is not an ISO date") from exc
+        day = datetime.now(UTC).date()
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError as exc:
+            raise ConfigError(f"[sources.news] as_of {value!r} is not an ISO date") from exc
     return datetime.combine(day, time.min, tzinfo=UTC) + timedelta(days=1)
 
 

@@ -83,6 +83,8 @@ def test_sap_se_resolves_past_its_look_alike_fund_and_is_published(
         db, "select count(*) from marts.partner_filings where partner_id = ?", ["apple"]
     )
     assert "sap-se" not in before and len(before) == 8
+    loaded = "select partner_id, loaded_at from staging.stg_registry__partners order by all"
+    loaded_before = _query(db, loaded)
 
     assert _request(work, "SAP SE", "--country", "DE") == 0
     out = " ".join(capsys.readouterr().out.split())
@@ -112,6 +114,12 @@ def test_sap_se_resolves_past_its_look_alike_fund_and_is_published(
     )
     [(summary,)] = _query(db, "select summary from ops.runs order by started_at desc limit 1")
     assert json.loads(summary)["only"] == ["sap-se"]  # a refresh of that partner alone
+    # the other partners' rows are as they were: only sap-se's changed, in every mart
+    assert [r for r in _query(db, loaded) if r[0] != "sap-se"] == loaded_before
+    tables = json.loads(summary)["tables"]
+    assert (
+        tables["partner_profile"]["validated"] == tables["partner_media_summary"]["validated"] == 1
+    )
     statuses = {
         r[0] for r in _query(db, "select distinct partner_id from marts.partner_source_status")
     }
