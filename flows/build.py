@@ -392,7 +392,11 @@ def build_model(
         0
         if scope is None
         else int(
-            load.scalar(con, f"select count(*) from {target} as t where not {_in_keys(scope, 't')}")  # noqa: S608
+            load.scalar(
+                con,
+                f"select (select count(*) from {target}) - "  # noqa: S608
+                f"(select count(*) from {target} as t where {_in_keys(scope, 't')})",
+            )
         )
     )
     outcome = ModelOutcome(
