@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,19 +86,42 @@ def _answered(page: RawResponse) -> set[str] | None:
     return {_lei_of(r) for r in data if isinstance(r, dict)} if isinstance(data, list) else None
 
 
-def _record_of(response: Stored) -> bytes:
-    """The partner's record alone, as GLEIF answers /lei-records/{lei}, out of a page."""
+_PAGES: OrderedDict[str, tuple[Any, dict[str, Any]]] = OrderedDict()  # the last few, by sha256
+_PAGES_KEPT = 4
+
+
+def _page_records(response: Stored) -> tuple[Any, dict[str, Any]]:
+    """A page's meta and its records by LEI, read and decoded once for all the partners it
+    answers (parse is called per partner: decoding a 200-record page for each of them made
+    the first run quadratic in the page size)."""
+    if response.sha256 not in _PAGES:
+        _PAGES[response.sha256] = _decode_page(response.body)
+        if len(_PAGES) > _PAGES_KEPT:
+            _PAGES.popitem(last=False)
+    return _PAGES[response.sha256]
+
+
+def _decode_page(body: bytes) -> tuple[Any, dict[str, Any]]:
     try:
-        document = json.loads(response.body)
+        document = json.loads(body)
     except ValueError as exc:
         raise GleifPayloadError(f"not JSON: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise GleifPayloadError("no 'data' list in GLEIF lei-records page")
+    records: dict[str, Any] = {}
+    for record in document["data"]:
+        if isinstance(record, dict):
+            records.setdefault(_lei_of(record), record)
+    return document.get("meta"), records
+
+
+def _record_of(response: Stored) -> bytes:
+    """The partner's record alone, as GLEIF answers /lei-records/{lei}, out of a page."""
+    meta, records = _page_records(response)
     lei = response.meta["lei"]
-    mine = [r for r in document["data"] if isinstance(r, dict) and _lei_of(r) == lei]
-    if not mine:
+    if lei not in records:
         raise GleifPayloadError(f"LEI {lei} is not in the answer: GLEIF has no record for it")
-    return json.dumps({"meta": document.get("meta"), "data": mine[0]}).encode()
+    return json.dumps({"meta": meta, "data": records[lei]}).encode()
 
 
 def parse(batch: Batch) -> Parsed:
