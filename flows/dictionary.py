@@ -58,7 +58,8 @@ def _description(name: str, model: models.Model | None) -> str:
     for line in sql.splitlines():
         if not line.startswith("--"):
             break
-        comment.append(line.removeprefix("--").strip())
+        if not line.startswith(("-- partition by:", "-- partition key of ")):  # build directives
+            comment.append(line.removeprefix("--").strip())
     return " ".join(comment)
 
 

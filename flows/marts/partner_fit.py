@@ -72,8 +72,10 @@ def compute(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataF
         "order by partner_id"
     ).fetchall()
     evidence: dict[str, list[dict[str, Any]]] = {}
-    for record in records(
-        con, "select * from marts.partner_fit_evidence order by partner_id, evidence_key"
+    for record in records(  # the columns the aggregate reads (not the long explanations)
+        con,
+        "select partner_id, c, feature, label, status, score, weight, overall_if_low, "
+        "overall_if_high from marts.partner_fit_evidence order by partner_id, evidence_key",
     ):
         evidence.setdefault(record["partner_id"], []).append(record)
     cutoffs = ", ".join(f"{t.name} ≥ {t.min_score:g}" for t in config.tiers)
