@@ -35,6 +35,22 @@ def least_recently_answered(
     return sorted(partners, key=lambda p: (p.partner_id in last, last.get(p.partner_id)))
 
 
+def reached_partners(
+    con: duckdb.DuckDBPyConnection, run_id: str, partners: list[Partner]
+) -> list[Partner]:
+    """The partners no source's budget deferred this run: what the row-count bounds of the
+    build count, since a deferred partner is not expected in the tables (on a first run it
+    has no rows), and the tables of what was reached must not be refused for it."""
+    deferred = {
+        partner_id
+        for (partner_id,) in con.execute(
+            "select distinct partner_id from ops.fetch_log where run_id = ? and outcome = ?",
+            [run_id, DEFERRED],
+        ).fetchall()
+    }
+    return [p for p in partners if p.partner_id not in deferred]
+
+
 def over_budget(
     con: duckdb.DuckDBPyConnection, run_id: str, budgets: Mapping[str, TimeBudget]
 ) -> dict[str, str]:

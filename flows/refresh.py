@@ -29,12 +29,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 from prefect.futures import as_completed
 
-from connectors.budget import DEFERRED, TimeBudget
+from connectors.budget import TimeBudget
 from connectors.config import Settings, load_settings, work_dir
 from connectors.http import CANCELLATION
 from connectors.source import Extracted, SourceSpec, declared_sources
 from flows import build, landing, load, models, revalidate
-from flows.budgets import least_recently_answered, over_budget, with_budget
+from flows.budgets import least_recently_answered, over_budget, reached_partners, with_budget
 from flows.checks import run_params
 from flows.db import (
     WriterBusy,
@@ -245,23 +245,6 @@ def _publish(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     build.prune_landed_keys(con, models.ORDER)
 
 
-def reached_params(
-    con: duckdb.DuckDBPyConnection, run_id: str, partners: list[Partner], settings: Settings
-) -> dict[str, int]:
-    """The row-count bounds' parameters over the partners the run reached: a partner whose
-    fetch a source's time budget deferred is not expected in the tables (on a first run it
-    has no rows), so the tables of what was reached are not refused for it."""
-    deferred = {
-        pid
-        for (pid,) in con.execute(
-            "select distinct partner_id from ops.fetch_log where run_id = ? and outcome = ?",
-            [run_id, DEFERRED],
-        ).fetchall()
-    }
-    reached = [p for p in partners if p.partner_id not in deferred]
-    return run_params(reached, settings)
-
-
 def _status(
     issues: list[RegistryIssue],
     failed_sources: dict[str, str],
@@ -418,16 +401,10 @@ def refresh(
             timings.update({f"parse {name}": r.seconds for name, r in landed.items()})
             failed_sources = _source_failures(con, run_id, raised)
             rest = tuple(m.name for m in models.ORDER if m.name != REGISTRY_MODEL)
+            reached = reached_partners(con, run_id, current)  # what the bounds count
             clock = time.perf_counter()
             outcomes.update(
-                _build(
-                    con,
-                    validator,
-                    run_id,
-                    context,
-                    reached_params(con, run_id, current, settings),
-                    rest,
-                )
+                _build(con, validator, run_id, context, run_params(reached, settings), rest)
             )
             timings["build"] = time.perf_counter() - clock
             status, partial = _status(

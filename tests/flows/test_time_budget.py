@@ -58,7 +58,9 @@ def runs(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "PARTNERDD_SEC_TIME_BUDGET_SECONDS": BUDGET,
             "PARTNERDD_SEC_WORKERS": "1",
         }
+        before = len(server.requests)
         first = refresh(str(DEMO_PARTNERS), str(db), budgeted, str(work / "docs"))
+        first_asked = {r["path"] for r in server.requests[before:] if CIK.search(r["path"])}
         first_facts = _facts(db)
         filed = _rows(db, "select distinct partner_id from marts.partner_filings", [])
         asked = len(server.requests)
@@ -70,6 +72,7 @@ def runs(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "first": first,
             "first_facts": first_facts,
             "first_filed": {r["partner_id"] for r in filed},
+            "first_asked": first_asked,
             "second": second,
             "second_ciks": _sec_ciks(server, asked),
         }
@@ -110,6 +113,12 @@ def test_what_the_source_answered_within_its_budget_is_published(runs: dict) -> 
     answered = {r["partner_id"] for r in log if r["kind"] == "submissions" and r["outcome"] == "ok"}
     assert answered  # the first request starts at once: the budget cannot stop it
     assert runs["first_filed"] == answered
+    counted = _rows(
+        runs["db"],
+        "select requests from marts.source_requests where run_id = ? and source = 'sec'",
+        [runs["first"]["run_id"]],
+    )
+    assert counted == [{"requests": len(runs["first_asked"])}]  # what was deferred was not asked
     assert len(runs["first_facts"]["partner_filings"]) < len(runs["clean_facts"]["partner_filings"])
 
 
