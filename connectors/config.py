@@ -13,6 +13,8 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "PARTNERDD_"
 CONFIG_ENV = "PARTNERDD_CONFIG"
+# Every source's own time budget per run ([sources.<source>], else [http]: connectors/budget.py)
+TIME_BUDGET = "time_budget_seconds"
 
 
 def resource_dir(name: str) -> Path:
@@ -88,6 +90,9 @@ class Settings:
     # Where each source's incremental fetch starts, per partner (SourceSpec.cursor, read off
     # what is already landed): {source: {partner_id: value}}. Empty with `--full`.
     cursors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The running extract's time budget (connectors.budget.TimeBudget; the refresh gives each
+    # source its own): past it, its sessions make no new request. None: no budget.
+    budget: Any = None
 
     def source(self, name: str) -> dict[str, Any]:
         try:
@@ -109,6 +114,8 @@ def source_defaults() -> dict[str, dict[str, Any]]:
             if section in defaults:
                 raise ConfigError(f"[sources.{section}] is declared by two sources")
             defaults[section] = dict(values)
+    for spec in declared_sources():  # None: the [http] default, filled in by load_settings
+        defaults.setdefault(spec.name, {}).setdefault(TIME_BUDGET, None)
     return defaults
 
 
@@ -152,7 +159,12 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         http.update(raw.get("http", {}))
         for name, values in raw.get("sources", {}).items():
             sources.setdefault(name, {}).update(values)
+    http = env_overlay(None, {**http, TIME_BUDGET: float(http[TIME_BUDGET])}, env)
+    for values in sources.values():
+        if TIME_BUDGET in values:
+            own = values[TIME_BUDGET]
+            values[TIME_BUDGET] = float(http[TIME_BUDGET] if own is None else own)
     return Settings(
-        http=env_overlay(None, http, env),
+        http=http,
         sources={name: env_overlay(name, values, env) for name, values in sources.items()},
     )

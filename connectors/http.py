@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from urllib3 import exceptions as urllib3_errors
 from urllib3.util.retry import Retry
 
+from connectors.budget import TimeBudget
 from connectors.config import Settings
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -311,9 +312,11 @@ class PoliteSession(requests.Session):
         total_timeout: float = float("inf"),
         answers: AnswerCache | None = None,
         max_age: timedelta = timedelta(0),
+        budget: TimeBudget | None = None,
     ) -> None:
         super().__init__()
         self.source = source
+        self.budget = budget
         self.answers = answers
         self.max_age = max_age
         self.timeout = timeout
@@ -329,11 +332,18 @@ class PoliteSession(requests.Session):
         kwargs.setdefault("timeout", self.timeout)
         host = urlsplit(url if isinstance(url, str) else url.decode()).netloc
         CANCELLATION.check()
+        self._within_budget()
         # keyed by the settings section too: on one replay server (one host for every
         # source) each publisher keeps its own limit, as it does on its own host
         _PACING.slot = (f"{self.source}@{host}", self.rate_per_second)
         RATE_LIMITER.wait(*_PACING.slot)
+        self._within_budget()  # the wait for a slot may have used up the rest
         return super().request(method, url, *args, **kwargs)
+
+    def _within_budget(self) -> None:
+        """A request not yet made is not made once the extract's time budget is spent."""
+        if self.budget is not None:
+            self.budget.check()
 
     def fetch(
         self,
@@ -491,4 +501,5 @@ def make_session(
         total_timeout=float(http["total_timeout_seconds"]),
         answers=settings.answers,
         max_age=timedelta(hours=float(src.get("max_age_hours", 0) or 0)),
+        budget=settings.budget,
     )

@@ -15,7 +15,8 @@ Like a real publisher's server, every 2xx answer carries an ETag (a hash of its 
 request whose If-None-Match names it gets 304 Not Modified without a body.
 
 ``latency`` (seconds) delays every answer, as a distant publisher's server would (the request
-benchmark uses 0.1 s).
+benchmark uses 0.1 s); ``latencies`` maps a path prefix (one per publisher, as for
+``rate_limits``) to its own delay instead, so one publisher can be slower than the others.
 
 ``rate_limits`` (off by default) maps a path prefix (one per publisher on this one host, e.g.
 ``/gleif/``) to the requests per second it allows, as a bucket holding one second's requests
@@ -174,9 +175,11 @@ class ReplayServer:
         etags: bool = True,
         latency: float = 0.0,
         rate_limits: dict[str, float] | None = None,
+        latencies: dict[str, float] | None = None,
     ) -> None:
         self.snapshot_dir = snapshot_dir
         self.latency = latency  # seconds before each answer (a live-shaped round trip)
+        self.latencies = dict(latencies or {})  # path prefix -> its own latency
         self.rate_limits = dict(rate_limits or {})
         self.limited: dict[str, int] = dict.fromkeys(self.rate_limits, 0)
         self._buckets: dict[str, tuple[float, float]] = {}  # prefix -> (tokens, at)
@@ -309,9 +312,13 @@ class ReplayServer:
             protocol_version = "HTTP/1.1"
 
             def _answer(self, with_body: bool) -> None:
-                wait = server._over_limit(urlsplit(self.path).path)
-                if server.latency > 0:
-                    time.sleep(server.latency)
+                path = urlsplit(self.path).path
+                wait = server._over_limit(path)
+                delay = next(
+                    (v for p, v in server.latencies.items() if path.startswith(p)), server.latency
+                )
+                if delay > 0:
+                    time.sleep(delay)
                 if wait is not None:
                     server._log(self.command, self.path, dict(self.headers.items()), limited=True)
                     status, body = 429, b"rate limit exceeded"

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from connectors.budget import DEFERRED, BudgetSpent, TimeBudget
 from connectors.config import Settings
 from connectors.http import AnswerStatus, RawResponse
 
@@ -168,7 +169,18 @@ class Extracted:
         *,
         kind: str | None = None,
     ) -> None:
-        self.record(partner_id, url, "failed", kind=kind, error=f"{type(exc).__name__}: {exc}")
+        outcome = DEFERRED if isinstance(exc, BudgetSpent) else "failed"
+        self.record(partner_id, url, outcome, kind=kind, error=f"{type(exc).__name__}: {exc}")
+
+    def deferred(
+        self, partner_id: str | None, budget: TimeBudget | None, *, kind: str | None = None
+    ) -> bool:
+        """True, with the partner's `deferred` row, once the source's time budget is spent:
+        the caller then asks nothing for it this run."""
+        if budget is None or not budget.spent():
+            return False
+        self.record(partner_id, None, DEFERRED, kind=kind, error=budget.reason)
+        return True
 
     def emit(self, table: str, partner_id: str | None, row: Mapping[str, Any]) -> None:
         """A landing row that the extract itself observed (not parsed from a payload)."""

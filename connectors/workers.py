@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from connectors.budget import TimeBudget
 from connectors.source import Extracted, Partner, PayloadStore
 
 DEFAULT_WORKERS = 8
@@ -57,15 +58,19 @@ def for_each_partner(
     partners: Iterable[Partner],
     work: Callable[[Partner, Extracted], None],
     size: int,
+    budget: TimeBudget | None = None,
 ) -> None:
     """work(partner, sink) for every partner, `size` at a time; the sink records like `out`.
 
-    An exception `work` lets through is that partner's failed row; the others go on.
+    An exception `work` lets through is that partner's failed row; the others go on. A
+    partner not begun when the source's time budget is spent is deferred, not worked on.
     """
 
     def run(partner: Partner) -> _Buffer:
         buffer = _Buffer(out.store)
         sink = Extracted(out.source, buffer)
+        if sink.deferred(partner.partner_id, budget):
+            return buffer
         try:
             work(partner, sink)
         except Exception as exc:  # one partner's failure is its own row

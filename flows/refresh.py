@@ -29,10 +29,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 from prefect.futures import as_completed
 
+from connectors.budget import TimeBudget
 from connectors.config import Settings, load_settings, work_dir
 from connectors.http import CANCELLATION
 from connectors.source import Extracted, SourceSpec, declared_sources
 from flows import build, landing, load, models, revalidate
+from flows.budgets import least_recently_answered, over_budget, reached_partners, with_budget
 from flows.checks import run_params
 from flows.db import (
     WriterBusy,
@@ -156,8 +158,14 @@ def identified_partners(
 
 def _extract_task(spec: SourceSpec) -> Any:
     """The source's extract as a Prefect task of its own: retried as a whole only when it
-    crashed (flows/retries.py; HTTP retries live in the session); no cache."""
-    return with_retries(task(name=f"extract-{spec.name}", cache_policy=NO_CACHE)(spec.extract))
+    crashed (flows/retries.py; HTTP retries live in the session); no cache. Its time budget
+    starts when it starts (a task may wait for a thread of the task runner)."""
+
+    def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
+        settings.budget.start()
+        spec.extract(partners, settings, out)
+
+    return with_retries(task(name=f"extract-{spec.name}", cache_policy=NO_CACHE)(extract))
 
 
 def _extract_phase(
@@ -169,17 +177,17 @@ def _extract_phase(
     reader: landing.JournalReader,
     run_id: str,
     raised: dict[str, str],
+    budgets: dict[str, TimeBudget],
 ) -> dict[str, landing.LandingResult]:
-    """Extract the phase's sources side by side; land each as soon as its extract ends."""
-    submitted = [
-        (
-            spec,
-            _extract_task(spec).submit(
-                partners, settings, Extracted(spec.name, store, progress=report)
-            ),
-        )
-        for spec in specs
-    ]
+    """Extract the phase's sources side by side, each within its time budget (reaching the
+    partners it answered least recently first); land each as soon as its extract ends."""
+    submitted = []
+    for spec in specs:
+        own = with_budget(spec, settings)
+        budgets[spec.name] = own.budget
+        ordered = least_recently_answered(con, spec.name, partners)
+        out = Extracted(spec.name, store, progress=report)
+        submitted.append((spec, _extract_task(spec).submit(ordered, own, out)))
     spec_of = {id(future): spec for spec, future in submitted}
     results = {}
     for done in as_completed([future for _, future in submitted]):  # first done, first landed
@@ -241,8 +249,10 @@ def _status(
     issues: list[RegistryIssue],
     failed_sources: dict[str, str],
     outcomes: dict[str, build.ModelOutcome],
+    over_budget: Mapping[str, str] | None = None,
 ) -> tuple[str, list[str]]:
     partial = [f"source {name} failed: {why}" for name, why in sorted(failed_sources.items())]
+    partial += [line for _, line in sorted((over_budget or {}).items())]
     partial += [
         f"table {name} kept its previous rows: {'; '.join(o.failures)}"
         for name, o in outcomes.items()
@@ -262,7 +272,7 @@ def _fetch_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[st
         """
         select source, kind, partner_id, url, status, outcome, error
         from ops.fetch_log
-        where run_id = ? and outcome not in ('ok', 'skipped', 'not_recorded')
+        where run_id = ? and outcome not in ('ok', 'skipped', 'not_recorded', 'deferred')
         order by source, partner_id, occurred_at
         """,
         [run_id],
@@ -374,6 +384,7 @@ def refresh(
                 return summary
             reader = landing.JournalReader(store.journals / f"{run_id}.jsonl")
             raised: dict[str, str] = {}
+            budgets: dict[str, TimeBudget] = {}
             current = partners
             clock = time.perf_counter()
             landed: dict[str, landing.LandingResult] = {}
@@ -381,19 +392,24 @@ def refresh(
                 specs = [s for s in sources if s.phase == phase]
                 wanted = [p for p in current if only is None or p.partner_id in only]
                 landed.update(
-                    _extract_phase(specs, wanted, settings, store, con, reader, run_id, raised)
+                    _extract_phase(
+                        specs, wanted, settings, store, con, reader, run_id, raised, budgets
+                    )
                 )
                 current = identified_partners(con, partners, sources)
             timings["extract_and_parse"] = time.perf_counter() - clock
             timings.update({f"parse {name}": r.seconds for name, r in landed.items()})
             failed_sources = _source_failures(con, run_id, raised)
             rest = tuple(m.name for m in models.ORDER if m.name != REGISTRY_MODEL)
+            reached = reached_partners(con, run_id, current)  # what the bounds count
             clock = time.perf_counter()
             outcomes.update(
-                _build(con, validator, run_id, context, run_params(current, settings), rest)
+                _build(con, validator, run_id, context, run_params(reached, settings), rest)
             )
             timings["build"] = time.perf_counter() - clock
-            status, partial = _status(issues, failed_sources, outcomes)
+            status, partial = _status(
+                issues, failed_sources, outcomes, over_budget(con, run_id, budgets)
+            )
             summary.update(
                 status=status,
                 partial=partial,

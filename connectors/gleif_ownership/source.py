@@ -95,7 +95,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             sink.record_exception(partner.partner_id, f"{base_url}/lei-records/{lei}", exc)
 
     out.report(total=len(todo))
-    for_each_partner(out, todo.values(), fetch_levels, workers(conf))
+    for_each_partner(out, todo.values(), fetch_levels, workers(conf), settings.budget)
 
 
 def _meta(response: Stored) -> dict[str, Any]:

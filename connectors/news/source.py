@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from connectors.budget import DEFERRED, BudgetSpent
 from connectors.config import ConfigError, Settings
 from connectors.http import RawResponse
 from connectors.news.adverse import load_adverse_lexicon, tag_adverse
@@ -132,7 +133,8 @@ def _gdelt(run: _Run, client: GdeltClient, partner: Partner, phrase: str) -> Non
         return
     except requests.RequestException as exc:
         reason = f"{type(exc).__name__}: {exc}"
-        run.row(partner.partner_id, "gdelt", f"{client.base_url}/doc/doc", "failed", reason)
+        outcome = DEFERRED if isinstance(exc, BudgetSpent) else "failed"
+        run.row(partner.partner_id, "gdelt", f"{client.base_url}/doc/doc", outcome, reason)
         return
     if raw.ok:
         run.row(partner.partner_id, "gdelt", raw.url, "ok", None, response=raw)
@@ -183,6 +185,8 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
     client = GdeltClient(settings)
     out.report(total=len(partners))
     for partner in partners:
+        if out.deferred(partner.partner_id, settings.budget, kind="gdelt"):
+            continue  # its fetch rows of an earlier run stay; its articles stay anyway
         phrase = names[partner.partner_id] or partner.name
         if offline:
             run.row(partner.partner_id, "gdelt", None, "skipped", OFFLINE_GDELT)
@@ -193,7 +197,10 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
         elif offline:
             run.row(partner.partner_id, "home", partner.website, "skipped", OFFLINE_REASON)
         else:
-            _own_feeds(run, partner)
+            try:
+                _own_feeds(run, partner)
+            except BudgetSpent as exc:  # the feeds not asked yet wait for the next run
+                run.row(partner.partner_id, "own_feed", partner.website, DEFERRED, str(exc))
         out.report(advance=1, note=partner.partner_id)
     client.session.close()
 

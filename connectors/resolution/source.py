@@ -13,7 +13,8 @@ from typing import Any
 
 import requests
 
-from connectors.config import Settings
+from connectors.budget import BudgetSpent
+from connectors.config import TIME_BUDGET, Settings
 from connectors.gleif import resolve as gleif_resolve
 from connectors.http import RawResponse, make_session
 from connectors.sec import resolve as sec_resolve
@@ -79,6 +80,8 @@ def _resolve_lei(
     except (requests.RequestException, gleif_resolve.GleifResolveError) as exc:
         _store_search(out, partner.partner_id, responses)
         out.record_exception(partner.partner_id, f"{base_url}/lei-records", exc, kind="lei_search")
+        if isinstance(exc, BudgetSpent):
+            raise  # deferred: no decision, the partner keeps the one it had
         return None, _row(partner, "lei", "error", evidence=f"{type(exc).__name__}: {exc}")
     _store_search(out, partner.partner_id, responses)
     decision = gleif_resolve.pick(scored)
@@ -161,7 +164,8 @@ def identify(
 ) -> Iterator[tuple[Partner, list[dict[str, Any]]]]:
     """(partner, its identifier rows: lei, then cik) for each partner in turn; every answer
     a decision rests on is stored through `out`. The refresh emits the rows as landing
-    records; `partnerdd request` reads them before anything is written."""
+    records; `partnerdd request` reads them before anything is written. A partner whose
+    search the time budget did not reach gets no rows (it keeps those of an earlier run)."""
     session = make_session("gleif", settings)
     base_url = settings.source_url("gleif")
     tickers, tickers_response, tickers_problem = _load_tickers(partners, settings, out)
@@ -169,8 +173,13 @@ def identify(
         rows = []
         if partner.lei:
             rows.append(_given(partner, "lei", partner.lei))
+        elif out.deferred(partner.partner_id, settings.budget, kind="lei_search"):
+            continue  # its identifier rows of an earlier run stay
         else:
-            rows.append(_resolve_lei(partner, session, base_url, out)[1])
+            try:
+                rows.append(_resolve_lei(partner, session, base_url, out)[1])
+            except BudgetSpent:
+                continue
         if partner.cik:
             rows.append(_given(partner, "cik", partner.cik))
         elif tickers_response is None or tickers_problem:
@@ -207,5 +216,7 @@ SPEC = SourceSpec(
     landing={IDENTIFIERS: "partner_id"},
     kinds=("lei_search", "fuzzycompletions", "lei_records_by_lei", TICKERS),
     phase=0,  # uses the gleif and sec settings (and their offline overrides)
+    # every later source waits for this one: half of the [http] default per run
+    config={SOURCE: {TIME_BUDGET: 1800.0}},
     identifies=IDENTIFIERS,
 )

@@ -72,7 +72,7 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
             _fetch(sink, partner.partner_id, cik, kind, url, fetch)
 
     out.report(total=len(with_cik))
-    for_each_partner(out, with_cik, fetch_both, workers(settings.source("sec")))
+    for_each_partner(out, with_cik, fetch_both, workers(settings.source("sec")), settings.budget)
 
 
 def _company_row(parsed: dict[str, Any], response: Stored) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import requests
 from urllib3 import exceptions as urllib3_exceptions
 
+from connectors.budget import BudgetSpent
 from connectors.config import Settings
 from connectors.http import PoliteSession, RawResponse, ResponseTooLarge, make_session
 from connectors.web.charset import BadEncoding, decode_body
@@ -148,7 +149,8 @@ class SafeFetcher:
     # -- public -------------------------------------------------------------------------------
 
     def fetch(self, url: str) -> FetchResult:
-        """GET url (following up to max_redirects checked redirects); never raises for I/O."""
+        """GET url (following up to max_redirects checked redirects); never raises for I/O
+        (BudgetSpent is no I/O: the source's time budget ran out before the request)."""
         url = urldefrag(url.strip())[0]
         if self.pages_fetched >= self.max_pages:
             capped = _Walk(url, outcome="page_cap", reason=f"page cap {self.max_pages} reached")
@@ -209,6 +211,8 @@ class SafeFetcher:
             except ResponseTooLarge as exc:
                 walk.outcome, walk.reason = "too_large", str(exc)
                 return walk
+            except BudgetSpent:
+                raise  # not a page outcome: the caller defers the whole crawl
             except requests.RequestException as exc:
                 walk.outcome = "timeout" if _is_timeout(exc) else "error"
                 walk.reason = f"{type(exc).__name__}: {exc}"

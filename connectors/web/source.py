@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.budget import BudgetSpent
 from connectors.config import Settings
 from connectors.source import Batch, Extracted, Parsed, Partner, SourceSpec, Stored, provenance
 from connectors.web.capabilities import Lexicon, load_taxonomy, map_capabilities
@@ -89,6 +90,8 @@ def _crawl(
     partner: Partner, settings: Settings, robots: RobotsCache, taxonomy: Lexicon
 ) -> SiteCrawl | BaseException:
     assert partner.website is not None
+    if settings.budget is not None and settings.budget.spent():
+        return BudgetSpent(settings.budget.reason)  # a crawl not begun: deferred
     fetcher = SafeFetcher(settings, source=SOURCE, robots_cache=robots)
     try:
         return crawl_site(partner.website, fetcher, taxonomy)
@@ -132,7 +135,11 @@ def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None
     with ThreadPoolExecutor(max_workers=max(1, int(conf["workers"]))) as pool:
         crawls = pool.map(lambda p: (p, _crawl(p, settings, robots, taxonomy)), todo)
         for partner, crawl in crawls:
-            if isinstance(crawl, BaseException):
+            if isinstance(crawl, BudgetSpent):
+                # deferred whole, what the crawl got so far too: a partial crawl would
+                # replace the partner's last complete one
+                out.record_exception(partner.partner_id, partner.website, crawl, kind=PAGE)
+            elif isinstance(crawl, BaseException):
                 row = skipped_row(partner, collection_id, f"{type(crawl).__name__}: {crawl}")
                 out.emit(FETCHES, partner.partner_id, {**row, "outcome": "error"})
                 out.record_exception(partner.partner_id, partner.website, crawl, kind=PAGE)

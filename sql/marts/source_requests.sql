@@ -1,7 +1,7 @@
 -- Requests per run and source: the distinct URLs asked (an answer that serves several
 -- partners, e.g. one GLEIF page of up to 200 LEI records, counts once; an answer reused while
--- fresh is no request; a 304 is one), the partners of the run (those with any fetch-log
--- row), and requests per partner.
+-- fresh is no request, nor is one a time budget deferred; a 304 is one), the partners of the
+-- run (those with any fetch-log row), and requests per partner.
 with asked as (
     select
         run_id as run_id,
@@ -10,7 +10,7 @@ with asked as (
     from ops.fetch_log
     where
         url is not null
-        and outcome not in ('skipped', 'parse_error')
+        and outcome not in ('skipped', 'parse_error', 'deferred')
         and coalesce(reused, '') <> 'fresh'
     group by run_id, source
 ),
