@@ -23,17 +23,17 @@ import pandas as pd
 
 from connectors.config import config_file, resource_dir, source_defaults
 from flows import history, load
-from flows.db import KEY_COLUMNS, columns, in_keys, keys_landed, keys_name, table_exists
+from flows.db import KEY_COLUMNS, SCRATCH, columns, in_keys, keys_landed, keys_name, table_exists
 from flows.models import Model, PythonModel
 from flows.validate import row_json
 
-NEW = "_model_new"
-ROWS = "_model_rows"
-CHANGED = "_model_changed"
-KEYS = "_model_keys"  # the partition values rebuilt this run (a partitioned model's)
-INPUT_KEYS = "_model_input_keys"  # the key values one input changed
-GONE = "_model_gone"  # rows of the current table that the new build no longer has
-BAD = "_model_bad"  # the row numbers of the new rows quarantined
+NEW = f"{SCRATCH}.model_new"
+ROWS = f"{SCRATCH}.model_rows"
+CHANGED = f"{SCRATCH}.model_changed"
+KEYS = "_model_keys"  # temp: the partition values rebuilt this run (a partitioned model's)
+INPUT_KEYS = "_model_input_keys"  # temp: the key values one input changed
+GONE = f"{SCRATCH}.model_gone"  # rows of the current table that the new build no longer has
+BAD = f"{SCRATCH}.model_bad"  # the row numbers of the new rows quarantined
 GONE_ROWS = f"select * exclude (_row) from {GONE}"  # noqa: S608 (our names)
 VALIDATION_CHUNK = 200_000  # GX costs ~0.25 s a call whatever the size
 ENUM_PREFIX = "_model_enum_"  # types of the columns validated as categoricals
@@ -185,20 +185,21 @@ def _materialise(
     context: dict[str, Any],
     scope: str | None = None,
 ) -> None:
-    """The model's new rows into one temp table, typed by its SQL, each with its row hash;
+    """The model's new rows into one work table, typed by its SQL, each with its row hash;
     a row's number is its rowid there (no window, no sort: a first build of millions of
     rows is written once here and once into the target). With a partition `scope`, only
     the rows of this run's partition values."""
+    con.execute(f"create schema if not exists {SCRATCH}")
     if isinstance(model, PythonModel):
         frame = model.build(con, {**context, "partition_keys": KEYS if scope else None})
         con.register("model_frame", frame)
         try:
             schema = model.schema_sql()
             if schema is None:
-                con.execute(f"create or replace temp table {NEW} as select * from model_frame")  # noqa: S608
+                con.execute(f"create or replace table {NEW} as select * from model_frame")  # noqa: S608
             else:
                 con.execute(
-                    f"create or replace temp table {NEW} as select * from ({schema}) limit 0"  # noqa: S608 (our own SQL)
+                    f"create or replace table {NEW} as select * from ({schema}) limit 0"  # noqa: S608 (our own SQL)
                 )
                 con.execute(f"insert into {NEW} by name select * from model_frame")  # noqa: S608
         finally:
@@ -209,7 +210,7 @@ def _materialise(
     if scope is not None:
         source = f"(select * from {source} as m where {_in_keys(scope, 'm')})"  # noqa: S608
     con.execute(
-        f"create or replace temp table {ROWS} as select hash(n) as _h, n.* from {source} as n"  # noqa: S608
+        f"create or replace table {ROWS} as select hash(n) as _h, n.* from {source} as n"  # noqa: S608
     )
 
 
@@ -221,12 +222,12 @@ def _comparable(con: duckdb.DuckDBPyConnection, target: str) -> bool:
 
 def _changed_rows(con: duckdb.DuckDBPyConnection, target: str, scope: str | None) -> int | None:
     """How many rows are new or changed (by row hash). None: all of them (no comparable
-    target); otherwise their row numbers are in a temp table, numbered 1..n in order."""
+    target); otherwise their row numbers are in a work table, numbered 1..n in order."""
     if not _comparable(con, target):
         return None
     within = "" if scope is None else f"where {_in_keys(scope, 't')}"
     con.execute(
-        f"create or replace temp table {CHANGED} as "  # noqa: S608
+        f"create or replace table {CHANGED} as "  # noqa: S608
         f"select row_number() over (order by r.rowid) as _seq, r.rowid as _row from {ROWS} as r "
         f"where r._h not in (select hash(t) from {target} as t {within})"
     )
@@ -235,11 +236,11 @@ def _changed_rows(con: duckdb.DuckDBPyConnection, target: str, scope: str | None
 
 def _gone_rows(con: duckdb.DuckDBPyConnection, target: str, changed: int, total: int) -> bool:
     """Whether the table can be brought up to date in place: its rows that the new build
-    no longer has (by row hash) go into the temp table GONE, to be deleted while the
+    no longer has (by row hash) go into the work table GONE, to be deleted while the
     changed rows are inserted. Not when rows repeat (a row hash does not say which copy
     went) or when most of the table changes (rewriting it is cheaper)."""
     con.execute(
-        f"create or replace temp table {GONE} as select t.rowid as _row, t.* from {target} as t "  # noqa: S608
+        f"create or replace table {GONE} as select t.rowid as _row, t.* from {target} as t "  # noqa: S608
         f"where hash(t) not in (select _h from {ROWS})"
     )
     gone = int(load.scalar(con, f"select count(*) from {GONE}"))  # noqa: S608
@@ -428,7 +429,7 @@ def build_model(
     in_place = scope is None and some is not None and _gone_rows(con, target, some, total)
     if scope is not None:  # the rows of these partitions the new build no longer has
         con.execute(
-            f"create or replace temp table {GONE} as select t.rowid as _row, t.* "  # noqa: S608
+            f"create or replace table {GONE} as select t.rowid as _row, t.* "  # noqa: S608
             f"from {target} as t where {_in_keys(scope, 't')} "
             f"and hash(t) not in (select _h from {ROWS})"
         )
@@ -436,7 +437,7 @@ def build_model(
     con.execute("begin transaction")
     try:
         con.register("bad_frame", pd.DataFrame({"_row": bad}, dtype="int64"))
-        con.execute(f"create or replace temp table {BAD} as select _row from bad_frame")  # noqa: S608
+        con.execute(f"create or replace table {BAD} as select _row from bad_frame")  # noqa: S608
         con.unregister("bad_frame")
         if in_place:
             con.execute(f"delete from {target} where rowid in (select _row from {GONE})")  # noqa: S608
@@ -543,14 +544,11 @@ def prune_landed_keys(con: duckdb.DuckDBPyConnection, models: tuple[Model, ...])
         )
 
 
-def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the build's work tables and types (also those a killed run left behind)."""
+    con.execute(f"drop schema if exists {SCRATCH} cascade")
     con.execute(f"drop table if exists {KEYS}")
     con.execute(f"drop table if exists {INPUT_KEYS}")
-    con.execute(f"drop table if exists {CHANGED}")
-    con.execute(f"drop table if exists {GONE}")
-    con.execute(f"drop table if exists {BAD}")
-    con.execute(f"drop table if exists {ROWS}")
-    con.execute(f"drop table if exists {NEW}")
     enums = con.execute(
         "select type_name from duckdb_types() where starts_with(type_name, $p)",
         {"p": ENUM_PREFIX},

@@ -40,6 +40,11 @@ PUBLISHED_SCHEMAS = ("staging", "marts", "history", "quarantine", "ops")
 PUBLISHED_RAW = ("raw.partners", "raw.responses")
 PUBLISH_DELTA_FROM_ROWS = 10_000  # smaller tables are copied whole
 KEY_COLUMNS = ("partner_id", "lei", "cik")  # whose changed values a build records
+# A build's work tables (flows/build.py, flows/history.py) are tables of the writer database
+# in this schema, never published, not temp tables: DuckDB keeps a few bytes per row of a
+# temp table in memory that it cannot write to its temp directory, so a first build of 80 M
+# rows ran out of a 256 MB limit.
+SCRATCH = "build_scratch"
 # DuckDB's own buffer pool: without a cap it may use 80 % of the machine.
 DEFAULT_MEMORY_LIMIT = "256MB"
 PREFECT_SERVER = b"prefect.server.api.server"

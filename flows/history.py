@@ -17,7 +17,7 @@ from datetime import datetime
 import duckdb
 
 from flows import load
-from flows.db import columns, table_exists
+from flows.db import SCRATCH, columns, table_exists
 
 # Provenance that changes with every fetch without the fact changing, the time a run's
 # figures are as of, and a rank (it moves when another partner's score does).
@@ -30,6 +30,8 @@ VOLATILE = frozenset(
 # Marts that are logs of this run's fetches rather than facts about a partner or country.
 NOT_KEPT = frozenset({"partner_news_fetches", "partner_web_pages"})
 VALIDITY = ("_fact_key", "valid_from", "valid_to", "run_from", "run_to")
+NOW = f"{SCRATCH}.history_now"  # the mart's rows looked at, with their fact keys
+GONE = f"{SCRATCH}.history_gone"  # the fact keys of the rows a build in place deleted
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,12 @@ def record(
                 delta = None
                 con.execute(f'alter table {kept_table} add column "{column}" {kind}')
     now = mart if delta is None else f"({delta.added})"
+    con.execute(f"create schema if not exists {SCRATCH}")
     con.execute(
-        f"create or replace temp table _history_now as select {key} as _fact_key, * from {now}"  # noqa: S608
+        f"create or replace table {NOW} as select {key} as _fact_key, * from {now}"  # noqa: S608
     )
     if delta is None:
-        gone = "select _fact_key from _history_now"
+        gone = f"select _fact_key from {NOW}"  # noqa: S608 (our name)
     else:  # facts deleted unless another row of the mart still states them
         same = "hash({})".format(", ".join(f'"{c}"' for c in fact))
         still = (  # the mart is read only when rows went
@@ -89,10 +92,10 @@ def record(
             else "select null limit 0"
         )
         con.execute(
-            f"create or replace temp table _history_gone as select {key} as _fact_key "  # noqa: S608
+            f"create or replace table {GONE} as select {key} as _fact_key "  # noqa: S608
             f"from ({delta.gone}) as g where {same} not in ({still})"
         )
-        gone = "select _fact_key from _history_gone"
+        gone = f"select _fact_key from {GONE}"  # noqa: S608 (our name)
     closed = con.execute(
         f"update {kept_table} set valid_to = $at, run_to = $run "  # noqa: S608
         + (
@@ -105,10 +108,10 @@ def record(
     opened = con.execute(
         f"insert into {kept_table} by name "  # noqa: S608
         "select *, $at as valid_from, null as valid_to, $run as run_from, null as run_to "
-        "from _history_now where _fact_key not in "
+        f"from {NOW} where _fact_key not in "
         f"(select _fact_key from {kept_table} where valid_to is null)",
         {"at": at, "run": run_id},
     ).fetchall()
-    con.execute("drop table _history_now")
-    con.execute("drop table if exists _history_gone")
+    con.execute(f"drop table {NOW}")
+    con.execute(f"drop table if exists {GONE}")
     return {"opened": int(opened[0][0]), "closed": int(closed[0][0])}

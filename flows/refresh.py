@@ -222,6 +222,7 @@ def _build(
     outcomes: dict[str, build.ModelOutcome] = {}
     todo = [m for m in models.ORDER if names is None or m.name in names]
     report(stage, total=len(todo))
+    build.drop_scratch(con)  # what a killed run left
     for model in todo:
         started = time.perf_counter()
         try:
@@ -233,7 +234,7 @@ def _build(
         outcome.seconds = time.perf_counter() - started
         outcomes[model.name] = outcome
         report(stage, advance=1)
-    build.drop_temp(con)
+    build.drop_scratch(con)
     return outcomes
 
 

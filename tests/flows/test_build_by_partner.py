@@ -105,7 +105,7 @@ def _night(
     outcomes = {}
     for model in upstream.models():
         outcomes[model.name] = build.build_model(con, validator, model, {}, {}, run, config)
-        build.drop_temp(con)
+        build.drop_scratch(con)
     return outcomes
 
 

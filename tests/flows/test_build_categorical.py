@@ -81,7 +81,7 @@ def _build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_rows: int) -> t
     table = con.execute("select * from staging.stg_sec__facts order by all").fetchall()
     enums = "select count(*) from duckdb_types() where starts_with(type_name, ?)"
     made = con.execute(enums, [build.ENUM_PREFIX]).fetchall()[0][0]
-    build.drop_temp(con)
+    build.drop_scratch(con)
     left = con.execute(enums, [build.ENUM_PREFIX]).fetchall()[0][0]
     con.close()
     return outcome, quarantine, table, (made, left)

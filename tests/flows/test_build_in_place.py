@@ -65,7 +65,7 @@ def _night(con: duckdb.DuckDBPyConnection, model: PythonModel, run: str, day: in
         [run, FETCHED + timedelta(days=day)],
     )
     outcome = build.build_model(con, Validator(), model, {}, PARAMS, run, "f")
-    build.drop_temp(con)
+    build.drop_scratch(con)
     return outcome
 
 

@@ -74,10 +74,10 @@ def _land(
 
 
 def _build(con: duckdb.DuckDBPyConnection, validator: Validator, run: str) -> tuple[Any, int]:
-    """The outcome and how many rows the build computed (its temp table, before cleanup)."""
+    """The outcome and how many rows the build computed (its work table, before cleanup)."""
     outcome = build.build_model(con, validator, FACTS, {}, PARAMS, run, "f")
     computed = int(load.scalar(con, f"select count(*) from {build.ROWS}"))  # noqa: S608
-    build.drop_temp(con)
+    build.drop_scratch(con)
     build.prune_landed_keys(con, ORDER)
     return outcome, computed
 
