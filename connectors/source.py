@@ -43,7 +43,14 @@ class Partner:
         return asdict(self)
 
 
-class PayloadStore(Protocol):
+class PayloadReader(Protocol):
+    """Where a parse reads stored bodies from: the raw store, or the bodies shipped with a
+    batch to another process (flows/scaleout.py)."""
+
+    def body(self, sha256: str) -> bytes: ...
+
+
+class PayloadStore(PayloadReader, Protocol):
     """The raw store an extract writes to and a parse reads from (flows/store.py RawStore)."""
 
     run_id: str | None
@@ -67,8 +74,6 @@ class PayloadStore(Protocol):
     def log(self, row: Mapping[str, Any]) -> None: ...
 
     def journal(self, entry: dict[str, Any]) -> None: ...
-
-    def body(self, sha256: str) -> bytes: ...
 
 
 Progress = Callable[[str, int, int | None, str | None], None]
@@ -210,7 +215,7 @@ class Stored(AnswerStatus):
     sha256: str
     fetched_at: datetime
     meta: dict[str, Any]
-    store: PayloadStore = field(repr=False)
+    store: PayloadReader = field(repr=False)
 
     @property
     def body(self) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -389,6 +390,42 @@ def record_keys(con: duckdb.DuckDBPyConnection, table: str, version: int, keys: 
         )
 
 
+GroupParser = Callable[
+    [SourceSpec, Iterable[tuple[str | None, Batch | None]]],
+    Iterator[tuple[str | None, Parsed | None]],
+]
+
+
+def parse_safely(parse: Callable[[Batch], Parsed], batch: Batch) -> Parsed:
+    """`parse(batch)`; a parser bug costs this group (a parse_error problem), not the source."""
+    try:
+        return parse(batch)
+    except Exception as exc:
+        parsed = Parsed()
+        parsed.problems.append(
+            {
+                "source": batch.source,
+                "kind": None,
+                "partner_id": batch.partner_id,
+                "url": None,
+                "status": None,
+                "outcome": "parse_error",
+                "error": f"{type(exc).__name__}: {exc}",
+                "payload_sha256": None,
+            }
+        )
+        return parsed
+
+
+def parse_here(
+    spec: SourceSpec, groups: Iterable[tuple[str | None, Batch | None]]
+) -> Iterator[tuple[str | None, Parsed | None]]:
+    """Each group parsed in this process, in order (a None batch: unchanged, nothing to parse).
+    flows/scaleout.py parses them on a Dask cluster instead, yielding in the same order."""
+    for group, batch in groups:
+        yield group, None if batch is None else parse_safely(spec.parse, batch)
+
+
 def parse_pending(
     con: duckdb.DuckDBPyConnection,
     store: RawStore,
@@ -396,51 +433,43 @@ def parse_pending(
     settings: Settings,
     run_id: str,
     on_group: Any = None,
+    parser: GroupParser = parse_here,
 ) -> LandingResult:
     """Parse and land every group of `spec` with unparsed answers; returns what happened.
 
     A parse function that raises marks its group's answers with a parse_error row and the
-    rest of the source still lands.
+    rest of the source still lands. `parser` only turns batches into rows; what is landed,
+    in which chunks, is decided here, by this process alone (the one writer).
     """
     result = LandingResult(spec.name)
     started = time.perf_counter()
     chunk = _Chunk()
-    last = _last_signatures(con, spec.name)
-    pending = _groups(con, spec)
-    read: dict[str | None, tuple[list[Stored], dict[str, list[dict[str, Any]]]]] = {}
-    for i, (partner_id, _) in enumerate(pending):
-        if i % GROUPS_PER_READ == 0:
-            read = _read_groups(con, store, spec, pending[i : i + GROUPS_PER_READ])
-        responses, records = read.pop(partner_id)
-        batch = Batch(
-            source=spec.name,
-            partner_id=partner_id,
-            responses=responses,
-            records=records,
-            settings=settings,
-        )
-        sig = signature(batch)
-        if last.get(partner_id or "") == sig:
-            chunk.add(spec, partner_id, None, sig)
-            continue
-        try:
-            parsed = spec.parse(batch)
-        except Exception as exc:  # a parser bug costs this group, not the source
-            parsed = Parsed()
-            parsed.problems.append(
-                {
-                    "source": spec.name,
-                    "kind": None,
-                    "partner_id": partner_id,
-                    "url": None,
-                    "status": None,
-                    "outcome": "parse_error",
-                    "error": f"{type(exc).__name__}: {exc}",
-                    "payload_sha256": None,
-                }
+    signatures: dict[str | None, str] = {}
+
+    def batches() -> Iterator[tuple[str | None, Batch | None]]:
+        last = _last_signatures(con, spec.name)
+        pending = _groups(con, spec)
+        read: dict[str | None, tuple[list[Stored], dict[str, list[dict[str, Any]]]]] = {}
+        for i, (partner_id, _) in enumerate(pending):
+            if i % GROUPS_PER_READ == 0:
+                read = _read_groups(con, store, spec, pending[i : i + GROUPS_PER_READ])
+            responses, records = read.pop(partner_id)
+            batch = Batch(
+                source=spec.name,
+                partner_id=partner_id,
+                responses=responses,
+                records=records,
+                settings=settings,
             )
-        result.problems.extend(parsed.problems)
+            signatures[partner_id] = sig = signature(batch)
+            yield partner_id, None if last.get(partner_id or "") == sig else batch
+
+    for partner_id, parsed in parser(spec, batches()):
+        sig = signatures.pop(partner_id)
         chunk.add(spec, partner_id, parsed, sig)
+        if parsed is None:
+            continue
+        result.problems.extend(parsed.problems)
         result.groups += 1
         if on_group is not None:
             on_group()

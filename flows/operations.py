@@ -1,5 +1,6 @@
 """Settings for running partnerdd unattended (config/operations.toml): the nightly schedule,
-whole-task retries, how long a scheduled run waits for another refresh, snapshots kept."""
+whole-task retries, how long a scheduled run waits for another refresh, snapshots kept, and
+where parsing runs."""
 
 from __future__ import annotations
 
@@ -34,11 +35,34 @@ class Retries:
     jitter_factor: float
 
 
+TASK_RUNNERS = ("default", "dask")
+# [run] may be missing from a user's own operations.toml written before it existed.
+RUN_DEFAULTS: dict[str, Any] = {
+    "task_runner": "default",
+    "dask_address": "",
+    "dask_workers": 2,
+    "dask_groups_per_task": 20,
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """Where parsing runs: "default" in the refresh's own process, "dask" on a Dask cluster
+    (flows/scaleout.py): the one at `dask_address`, or a local one of `dask_workers`
+    processes; `dask_groups_per_task` partners are parsed per Prefect task."""
+
+    task_runner: str = "default"
+    dask_address: str = ""
+    dask_workers: int = 2
+    dask_groups_per_task: int = 20
+
+
 @dataclass(frozen=True)
 class Operations:
     schedule: Schedule
     retries: Retries
     keep_snapshots: int
+    run: Run = Run()
 
 
 def _section(raw: dict[str, Any], name: str, env: Mapping[str, str]) -> dict[str, Any]:
@@ -73,4 +97,17 @@ def load_operations(env: Mapping[str, str] | None = None, base: Path | None = No
     keep = int(_section(raw, "snapshots", env)["keep"])
     if keep < 0 or retries.task_retries < 0:
         raise ConfigError(f"config/{CONFIG_NAME}: snapshots.keep and task_retries must be >= 0")
-    return Operations(schedule=schedule, retries=retries, keep_snapshots=keep)
+    unknown = sorted(set(raw.get("run", {})) - set(RUN_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"config/{CONFIG_NAME}: [run] {', '.join(unknown)} is not a setting")
+    run = Run(**env_overlay("run", {**RUN_DEFAULTS, **raw.get("run", {})}, env))
+    if run.task_runner not in TASK_RUNNERS:
+        raise ConfigError(
+            f"config/{CONFIG_NAME}: [run] task_runner {run.task_runner!r} is not one of "
+            f"{', '.join(TASK_RUNNERS)} (PARTNERDD_RUN_TASK_RUNNER)"
+        )
+    if run.dask_workers < 1 or run.dask_groups_per_task < 1:
+        raise ConfigError(
+            f"config/{CONFIG_NAME}: [run] dask_workers and dask_groups_per_task must be >= 1"
+        )
+    return Operations(schedule=schedule, retries=retries, keep_snapshots=keep, run=run)

@@ -33,7 +33,7 @@ from connectors.budget import TimeBudget
 from connectors.config import Settings, load_settings, work_dir
 from connectors.http import CANCELLATION
 from connectors.source import Extracted, SourceSpec, declared_sources
-from flows import build, landing, load, models, revalidate
+from flows import build, landing, load, models, revalidate, scaleout
 from flows.budgets import least_recently_answered, over_budget, reached_partners, with_budget
 from flows.checks import run_params
 from flows.db import (
@@ -47,6 +47,7 @@ from flows.db import (
     writer_lock,
 )
 from flows.home import load_home
+from flows.operations import load_operations
 from flows.progress import report
 from flows.registry import Partner, RegistryFileError, RegistryIssue, read_registry
 from flows.retries import with_retries
@@ -178,6 +179,7 @@ def _extract_phase(
     run_id: str,
     raised: dict[str, str],
     budgets: dict[str, TimeBudget],
+    parser: landing.GroupParser,
 ) -> dict[str, landing.LandingResult]:
     """Extract the phase's sources side by side, each within its time budget (reaching the
     partners it answered least recently first); land each as soon as its extract ends."""
@@ -204,6 +206,7 @@ def _extract_phase(
         results[spec.name] = landing.parse_pending(
             con, store, spec, settings, run_id,
             on_group=lambda name=spec.name: report(f"parse {name}", advance=1),
+            parser=parser,
         )  # fmt: skip
         report(f"parse {spec.name}", total=results[spec.name].groups)  # done: the bar stops
     return results
@@ -310,6 +313,7 @@ def refresh(
     logger = get_run_logger()
     env = {**os.environ, **(overrides or {})}
     settings = load_settings(env)
+    where_parsed = load_operations(env).run
     offline = env.get("PARTNERDD_OFFLINE") == "1"
     home = load_home()  # fails before any fetch when config/home.toml is unusable
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -339,6 +343,7 @@ def refresh(
     with (
         _requests_stop_on_sigterm(),
         writer_lock(db_path, wait=writer_wait, run_id=run_id, notify=logger.warning) as store_root,
+        scaleout.parser(where_parsed, store_root) as parser,
     ):
         note_server_processes(store_root)
         store = RawStore(store_root)
@@ -394,7 +399,7 @@ def refresh(
                 wanted = [p for p in current if only is None or p.partner_id in only]
                 landed.update(
                     _extract_phase(
-                        specs, wanted, settings, store, con, reader, run_id, raised, budgets
+                        specs, wanted, settings, store, con, reader, run_id, raised, budgets, parser
                     )
                 )
                 current = identified_partners(con, partners, sources)
@@ -461,13 +466,14 @@ def reparse(
         raise ValueError(f"unknown source {source!r}; sources: {', '.join(names)}")
     env = dict(os.environ)
     settings = load_settings(env)
+    where_parsed = load_operations(env).run
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     db_path = database_path(db)
     from flows.validate import Validator
 
     docs = Path(reports_dir) if reports_dir else DEFAULT_REPORTS
     validator = Validator(docs)
-    with writer_lock(db_path) as store_root:
+    with writer_lock(db_path) as store_root, scaleout.parser(where_parsed, store_root) as parser:
         store = RawStore(store_root)
         con = open_work(store_root, env)
         try:
@@ -487,7 +493,9 @@ def reparse(
                     )
                 con.execute("delete from ops.parsed_groups where source = ?", [spec.name])
                 report(f"parse {spec.name}", total=None)
-                results[spec.name] = landing.parse_pending(con, store, spec, settings, run_id)
+                results[spec.name] = landing.parse_pending(
+                    con, store, spec, settings, run_id, parser=parser
+                )
             context = {"settings": settings, "env": env, "home": load_home(), "run_id": run_id}
             outcomes = _build(con, validator, run_id, context, run_params(partners, settings))
             status, partial = _status([], {}, outcomes)

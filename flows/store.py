@@ -147,7 +147,11 @@ class RawStore:
 
     # -- reading -------------------------------------------------------------------
     def body(self, sha256: str) -> bytes:
-        return gzip.decompress(self.blob_path(sha256).read_bytes())
+        return gzip.decompress(self.compressed(sha256))
+
+    def compressed(self, sha256: str) -> bytes:
+        """The body as stored (gzip): what is sent to a parse on another machine."""
+        return self.blob_path(sha256).read_bytes()
 
     def pending_journals(self, exclude: str | None = None) -> list[Path]:
         return sorted(p for p in self.journals.glob("*.jsonl") if p.stem != exclude)

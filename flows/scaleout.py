@@ -1,0 +1,197 @@
+"""Parsing on a Dask cluster: parse tasks submitted through Prefect's DaskTaskRunner
+(`prefect-dask`), the rows landed by the refresh's own process, the one writer.
+
+Chosen by config/operations.toml `[run] task_runner = "dask"` (PARTNERDD_RUN_TASK_RUNNER);
+the default parses in the refresh's process and imports no Dask. A parse task is a pure
+function of what it is sent: each group's batch (the answers' metadata, the extract's
+records, the settings) with its answers' bodies as stored (gzip), so a worker never opens
+the raw store or the DuckDB file and a cluster on other machines needs only partnerdd
+installed. The results come back in the order the groups were sent, so the landing chunks,
+and the rows, are those of the default path. A parse task the cluster loses (a worker
+killed, out of memory) is parsed in the refresh's process instead, with a warning.
+
+The cluster: the one at `[run] dask_address`, or a LocalCluster of `dask_workers` processes
+started at the first parse task (not before: a run with nothing to parse starts none).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import pickle
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.config import ConfigError
+from connectors.source import Batch, Parsed, SourceSpec
+from flows.landing import GroupParser, parse_here, parse_safely
+from flows.operations import Run
+from flows.store import RawStore
+
+log = logging.getLogger(__name__)
+TASKS_PER_WORKER = 2  # parse tasks in flight per worker thread: one running, one queued
+
+
+@dataclass(frozen=True)
+class ShippedPayloads:
+    """The stored bodies of one batch's answers, sent along with it to a worker."""
+
+    blobs: dict[str, bytes]
+
+    def body(self, sha256: str) -> bytes:
+        if sha256 not in self.blobs:
+            raise FileNotFoundError(f"payload {sha256} is missing from the raw store")
+        return gzip.decompress(self.blobs[sha256])
+
+
+def ship(batch: Batch, store: RawStore) -> Batch:
+    """The batch as a worker gets it: bodies included, settings without what this run holds
+    for fetching (the stored answers and cursors, which a parse never reads)."""
+    blobs: dict[str, bytes] = {}
+    for answer in batch.responses:
+        if answer.sha256 not in blobs:
+            with contextlib.suppress(FileNotFoundError):  # raised where the parse reads it
+                blobs[answer.sha256] = store.compressed(answer.sha256)
+    payloads = ShippedPayloads(blobs)
+    return replace(
+        batch,
+        responses=[replace(answer, store=payloads) for answer in batch.responses],
+        settings=replace(batch.settings, answers=None, cursors={}),
+    )
+
+
+@task(name="parse", cache_policy=NO_CACHE, persist_result=False)
+def parse_groups(parse: Callable[[Batch], Parsed], batches: bytes) -> list[Parsed]:
+    """The groups' rows. `batches` come pickled: neither Prefect nor Dask walks through
+    them as they would through parameters (each answer, record and payload)."""
+    return [parse_safely(parse, batch) for batch in pickle.loads(batches)]
+
+
+@dataclass
+class _Slot:
+    """Batches sent in one parse task, and what came back."""
+
+    batches: list[Batch] = field(default_factory=list)
+    future: Any = None
+    results: list[Parsed] | None = None
+
+
+class DaskParser:
+    """A GroupParser that sends `per_task` changed groups per Prefect task to the runner's
+    cluster, keeps a bounded number of tasks in flight and yields in the order it was given."""
+
+    def __init__(self, runner: Any, store: RawStore, per_task: int) -> None:
+        self.runner = runner
+        self.store = store
+        self.per_task = per_task
+        self._window = 0
+
+    def __call__(
+        self, spec: SourceSpec, groups: Iterable[tuple[str | None, Batch | None]]
+    ) -> Iterator[tuple[str | None, Parsed | None]]:
+        entries: deque[tuple[str | None, _Slot | None, int]] = deque()
+        sent: deque[_Slot] = deque()
+        filling = _Slot()
+        for group, batch in groups:
+            if batch is None:
+                entries.append((group, None, 0))
+            else:
+                entries.append((group, filling, len(filling.batches)))
+                filling.batches.append(ship(batch, self.store))
+                if len(filling.batches) == self.per_task:
+                    sent.append(self._submit(spec, filling))
+                    filling = _Slot()
+            while sent and len(sent) >= self._window:
+                yield from self._take_through(spec, entries, sent.popleft())
+        if filling.batches:
+            sent.append(self._submit(spec, filling))
+        while sent:
+            yield from self._take_through(spec, entries, sent.popleft())
+        while entries:  # unchanged groups after the last task
+            group, _, _ = entries.popleft()
+            yield group, None
+
+    def _submit(self, spec: SourceSpec, slot: _Slot) -> _Slot:
+        slot.future = self.runner.submit(
+            parse_groups.with_options(name=f"parse-{spec.name}"),
+            {"parse": spec.parse, "batches": pickle.dumps(slot.batches)},
+        )
+        if not self._window:  # the cluster exists from the first submit on
+            threads = sum(self.runner.client.nthreads().values())
+            self._window = max(1, threads) * TASKS_PER_WORKER
+        return slot
+
+    def _take_through(
+        self,
+        spec: SourceSpec,
+        entries: deque[tuple[str | None, _Slot | None, int]],
+        slot: _Slot,
+    ) -> Iterator[tuple[str | None, Parsed | None]]:
+        """Yield every entry up to and including the last group of `slot`."""
+        try:
+            slot.results = slot.future.result()
+        except Exception as exc:  # the cluster lost the task: parse its groups here
+            log.warning(
+                "%s: a parse task failed on the Dask cluster (%s: %s); its %d groups are "
+                "parsed in this process",
+                spec.name, type(exc).__name__, exc, len(slot.batches),
+            )  # fmt: skip
+            slot.results = [parse_safely(spec.parse, batch) for batch in slot.batches]
+        slot.batches = []
+        while entries:
+            group, owner, index = entries.popleft()
+            if owner is None:
+                yield group, None
+                continue
+            assert owner.results is not None  # tasks are taken in the order they were sent
+            yield group, owner.results[index]
+            if owner is slot and index == len(slot.results) - 1:
+                return
+
+
+def _runner(run: Run) -> Any:
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:
+        raise ConfigError(
+            "[run] task_runner = 'dask' needs prefect-dask: pip install 'partnerdd[dask]'"
+        ) from exc
+    if run.dask_address:
+        return DaskTaskRunner(address=run.dask_address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": run.dask_workers,
+            "threads_per_worker": 1,  # a parse holds the GIL: processes, not threads
+            "processes": True,
+            "dashboard_address": None,
+            "silence_logs": logging.WARNING,
+        }
+    )
+
+
+@contextlib.contextmanager
+def parser(run: Run, store_root: Path) -> Iterator[GroupParser]:
+    """The parser `landing.parse_pending` uses for this run: parse_here by default, a
+    DaskParser when `[run] task_runner = "dask"` (its cluster closed on exit)."""
+    if run.task_runner != "dask":
+        yield parse_here
+        return
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # The workers report their task runs to this run's Prefect API. Without one configured
+    # that is the temporary server of this process, which a worker cannot find by itself (it
+    # would start its own, 7-22 s each, and record the tasks there): name it for them.
+    api_url = PREFECT_API_URL.value()
+    if not api_url:
+        with get_client(sync_client=True) as client:
+            api_url = str(client.api_url)
+    with temporary_settings({PREFECT_API_URL: api_url}), _runner(run) as runner:
+        yield DaskParser(runner, RawStore(store_root), run.dask_groups_per_task)
