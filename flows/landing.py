@@ -230,6 +230,16 @@ def _read_groups(
     return out
 
 
+def forget_parsed(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Every stored answer and record of `source` is to be parsed again (`partnerdd reparse`)."""
+    for table in ("raw.responses", "raw.extract_records"):
+        con.execute(
+            f"update {table} set parsed_run_id = null where source = ?",  # noqa: S608
+            [source],
+        )
+    con.execute("delete from ops.parsed_groups where source = ?", [source])
+
+
 def _mark_parsed(
     con: duckdb.DuckDBPyConnection, spec: SourceSpec, partner_ids: list[str | None], run_id: str
 ) -> None:

@@ -486,12 +486,7 @@ def reparse(
             )
             results = {}
             for spec in [s for s in sources if source in (None, s.name)]:
-                for table in ("raw.responses", "raw.extract_records"):
-                    con.execute(
-                        f"update {table} set parsed_run_id = null where source = ?",  # noqa: S608
-                        [spec.name],
-                    )
-                con.execute("delete from ops.parsed_groups where source = ?", [spec.name])
+                landing.forget_parsed(con, spec.name)
                 report(f"parse {spec.name}", total=None)
                 results[spec.name] = landing.parse_pending(
                     con, store, spec, settings, run_id, parser=parser

@@ -38,12 +38,7 @@ def _parse_again(store_root: Path, parser: Any, specs: list[SourceSpec]) -> dict
     out: dict[str, Any] = {}
     try:
         for spec in specs:
-            for table in ("raw.responses", "raw.extract_records"):
-                con.execute(
-                    f"update {table} set parsed_run_id = null where source = ?",  # noqa: S608
-                    [spec.name],
-                )
-            con.execute("delete from ops.parsed_groups where source = ?", [spec.name])
+            landing.forget_parsed(con, spec.name)
             for table in spec.landing:
                 con.execute(f"delete from {load.ident(table)}")  # noqa: S608
             result = landing.parse_pending(con, store, spec, settings, "reparse", parser=parser)
