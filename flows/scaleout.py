@@ -26,8 +26,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from prefect import task
+from prefect import Flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
 from connectors.config import ConfigError
 from connectors.source import Batch, Parsed, SourceSpec
@@ -72,6 +73,17 @@ def parse_groups(parse: Callable[[Batch], Parsed], batches: bytes) -> list[Parse
     """The groups' rows. `batches` come pickled: neither Prefect nor Dask walks through
     them as they would through parameters (each answer, record and payload)."""
     return [parse_safely(parse, batch) for batch in pickle.loads(batches)]
+
+
+def _parsing() -> None:
+    """What the workers are told their parse tasks' flow is (DaskParser._submit)."""
+
+
+# A task submitted inside a flow run carries the run's context to the worker, the flow object
+# included, pickled by value: the refresh flow's function, with every global it uses (the
+# run's cancellation, the progress display: thread locks), does not pickle. The task runs
+# stay linked to the refresh's flow run; only the flow object is this stand-in.
+PARSE_FLOW: Flow[[], None] = Flow(_parsing, name="partnerdd-parse")
 
 
 @dataclass
@@ -119,10 +131,12 @@ class DaskParser:
             yield group, None
 
     def _submit(self, spec: SourceSpec, slot: _Slot) -> _Slot:
-        slot.future = self.runner.submit(
-            parse_groups.with_options(name=f"parse-{spec.name}"),
-            {"parse": spec.parse, "batches": pickle.dumps(slot.batches)},
-        )
+        run = FlowRunContext.get()
+        with run.model_copy(update={"flow": PARSE_FLOW}) if run else contextlib.nullcontext():
+            slot.future = self.runner.submit(
+                parse_groups.with_options(name=f"parse-{spec.name}"),
+                {"parse": spec.parse, "batches": pickle.dumps(slot.batches)},
+            )
         if not self._window:  # the cluster exists from the first submit on
             threads = sum(self.runner.client.nthreads().values())
             self._window = max(1, threads) * TASKS_PER_WORKER

@@ -1,7 +1,8 @@
 """Parsing on a Dask cluster (flows/scaleout.py): every source of the demo's stored payloads
 parsed on a real LocalCluster of 2 worker processes, through Prefect's DaskTaskRunner and a
-real Prefect API, lands exactly the rows the default path lands; a parse task whose worker
-dies is parsed in the refresh's process instead; the default imports no Dask."""
+real Prefect API, lands exactly the rows the default path lands, and so does a whole demo
+refresh run with the Dask runner; a parse task whose worker dies is parsed in the refresh's
+process instead; the default imports no Dask."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import dask
+import duckdb
 import pytest
 
 from connectors.config import PROJECT_ROOT, ConfigError, load_settings
@@ -91,6 +93,60 @@ def test_parsed_on_a_dask_cluster_lands_the_rows_parsed_here(
     # 2 groups per task: the sources' groups (7 SEC partners: 4 tasks) went as Prefect tasks
     sec_runs = [r for r in runs if r.name.startswith("parse-sec")]
     assert len(sec_runs) == 4 and all(r.state_type.value == "COMPLETED" for r in sec_runs)
+
+
+def _landing_rows(db: Path, specs: list[SourceSpec]) -> dict[str, list[Any]]:
+    """Every landing row of a refreshed database, without what differs from one fetch of the
+    same answers to the next: landing._VOLATILE (fetch time, URLs with the replay server's
+    port) and the payload hash (a GLEIF page's links name that port too)."""
+    out = {}
+    with duckdb.connect(str(store_path(db) / "work.duckdb"), read_only=True) as con:
+        for table in [t for spec in specs for t in spec.landing]:
+            schema, name = table.split(".")
+            columns = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, name],
+                ).fetchall()
+                if c not in landing._VOLATILE and c != "payload_sha256"
+            ]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            out[table] = con.execute(
+                f"select {listed} from {load.ident(table)} order by all"  # noqa: S608
+            ).fetchall()
+    return out
+
+
+def test_a_refresh_with_the_dask_runner_lands_what_the_default_refresh_lands(
+    prefect_harness: None,
+    demo_state: dict[str, Any],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from flows.offline import DEMO_PARTNERS, offline_sources
+    from flows.refresh import refresh
+
+    on_dask = {"PARTNERDD_RUN_TASK_RUNNER": "dask", "PARTNERDD_RUN_DASK_GROUPS_PER_TASK": "2"}
+    with (
+        caplog.at_level(logging.WARNING, logger="flows.scaleout"),
+        offline_sources() as overrides,
+    ):
+        summary = refresh(
+            str(DEMO_PARTNERS), str(tmp_path / DEMO_DB), {**overrides, **on_dask},
+            str(tmp_path / "docs"),
+        )  # fmt: skip
+    assert summary["status"] == demo_state["summary"]["status"]
+    assert not [r for r in caplog.records if r.name == "flows.scaleout"]  # none parsed here
+    specs = declared_sources()
+    landed, expected = (
+        _landing_rows(tmp_path / DEMO_DB, specs),
+        _landing_rows(demo_state["db"], specs),
+    )
+    assert sum(map(len, expected.values())) > 8_000
+    for table in expected:
+        assert landed[table] == expected[table], table
 
 
 def _dies_on_a_worker(batch: Batch) -> Parsed:
