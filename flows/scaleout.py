@@ -54,7 +54,7 @@ class ShippedPayloads:
 
 def ship(batch: Batch, store: RawStore) -> Batch:
     """The batch as a worker gets it: bodies included, settings without what this run holds
-    for fetching (the stored answers and cursors, which a parse never reads)."""
+    for fetching (the stored answers, cursors and time budget, which a parse never reads)."""
     blobs: dict[str, bytes] = {}
     for answer in batch.responses:
         if answer.sha256 not in blobs:
@@ -64,7 +64,7 @@ def ship(batch: Batch, store: RawStore) -> Batch:
     return replace(
         batch,
         responses=[replace(answer, store=payloads) for answer in batch.responses],
-        settings=replace(batch.settings, answers=None, cursors={}),
+        settings=replace(batch.settings, answers=None, cursors={}, budget=None),
     )
 
 
