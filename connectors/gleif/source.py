@@ -87,7 +87,7 @@ def _answered(page: RawResponse) -> set[str] | None:
 
 
 _PAGES: OrderedDict[str, tuple[Any, dict[str, Any]]] = OrderedDict()  # the last few, by sha256
-_PAGES_KEPT = 4
+_PAGES_KEPT = 1  # partners are parsed in the order their pages were asked
 
 
 def _page_records(response: Stored) -> tuple[Any, dict[str, Any]]:
