@@ -24,7 +24,7 @@ import pandas as pd
 from connectors.config import config_file, resource_dir, source_defaults
 from flows import history, load
 from flows.db import KEY_COLUMNS, SCRATCH, columns, in_keys, keys_landed, keys_name, table_exists
-from flows.models import Model, PythonModel
+from flows.models import Model, PythonModel, code_digest
 from flows.validate import row_json
 
 NEW = f"{SCRATCH}.model_new"
@@ -32,6 +32,7 @@ ROWS = f"{SCRATCH}.model_rows"
 CHANGED = f"{SCRATCH}.model_changed"
 KEYS = "_model_keys"  # temp: the partition values rebuilt this run (a partitioned model's)
 INPUT_KEYS = "_model_input_keys"  # temp: the key values one input changed
+NOT_TABLES = ("config", "code")  # what a build records beside its inputs' versions
 GONE = f"{SCRATCH}.model_gone"  # rows of the current table that the new build no longer has
 BAD = f"{SCRATCH}.model_bad"  # the row numbers of the new rows quarantined
 GONE_ROWS = f"select * exclude (_row) from {GONE}"  # noqa: S608 (our names)
@@ -95,6 +96,7 @@ def input_versions(
         versions[table] = version or 0
     if model.layer == "marts":
         versions["config"] = fingerprint
+    versions["code"] = code_digest(model)
     return versions
 
 
@@ -120,13 +122,15 @@ def _partition_scope(
     mapped to the model's partition column, are then in the temp table KEYS. None: build
     it whole (first build, an input rewritten whole, or no partition declared)."""
     column = model.partition
-    if column is None or not built_from or built_from.get("config") != versions.get("config"):
+    if column is None or not built_from:
+        return None
+    if any(built_from.get(k) != versions.get(k) for k in NOT_TABLES):  # code or config changed
         return None
     keyed = dict(model.keyed_by)
     con.execute(f"create or replace temp table {KEYS} (key varchar)")
     for table, version in versions.items():
         old, new = built_from.get(table), version
-        if table == "config" or old == new:
+        if table in NOT_TABLES or old == new:
             continue
         if table.startswith("ops."):  # a run log: new every run
             return None

@@ -12,6 +12,7 @@ when one of them changed. Adding a model is adding its file.
 from __future__ import annotations
 
 import ast
+import hashlib
 import heapq
 import importlib
 import importlib.util
@@ -117,11 +118,29 @@ class PythonModel:
 
 
 @cache
-def _python_inputs(model: PythonModel) -> tuple[str, ...]:
-    """A Python mart's inputs, read once per process (its code does not change in a run)."""
+def _python_code(model: PythonModel) -> str:
+    """A Python mart's code: its module, the flows modules it imports and its SQL file."""
     text = "".join(inspect.getsource(m) for m in _flows_modules(model.compute.__module__))
     if model.reads_sql:
         text += load.model_sql(model.layer, model.reads_sql)
+    return text
+
+
+def code_digest(model: Model) -> str:
+    """What a model's rows are a function of besides its inputs: its SQL or its code. A
+    build records it, so a changed model is rebuilt whole once (flows/build.py)."""
+    text = (
+        _python_code(model)
+        if isinstance(model, PythonModel)
+        else load.model_sql(model.layer, model.name)
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@cache
+def _python_inputs(model: PythonModel) -> tuple[str, ...]:
+    """A Python mart's inputs, read once per process (its code does not change in a run)."""
+    text = _python_code(model)
     own = f"{model.layer}.{model.name}"
     found = tuple(t for t in table_refs(text) if t != own and t in _known_tables())
     return found or ("ops.runs",)  # reads nothing we can see: rebuilt every run

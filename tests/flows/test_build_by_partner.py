@@ -1,8 +1,8 @@
 """A model partitioned by partner_id over staging tables and marts computes only the
 partners whose input rows a build changed (flows/build.py: each build in place records
 the key values of the rows it changed; a lei-keyed input reaches partners through their
-identifiers), and ends exactly as a whole build; an input rewritten whole, or a change of
-configuration, makes it compute every partner again."""
+identifiers), and ends exactly as a whole build; an input rewritten whole, a change of
+configuration or of the model's code makes it compute every partner again."""
 
 from __future__ import annotations
 
@@ -195,3 +195,7 @@ def test_only_the_partners_whose_inputs_changed_are_computed(
     _night(con, validator, upstream, "r3")
     _night(con, validator, upstream, "r4", config="c2")  # another configuration
     assert upstream.asked[-2:] == [None, None]
+    monkeypatch.setattr(build, "code_digest", lambda model: "edited")  # the model's code
+    computed = len(upstream.asked)
+    _night(con, validator, upstream, "r5", config="c2")  # nothing else changed
+    assert upstream.asked[computed:] == [None]
