@@ -135,8 +135,7 @@ def _partition_scope(
         if table.startswith("ops."):  # a run log: new every run
             return None
         by = keyed.get(table, column)
-        name = table if table.startswith("raw.") else keys_name(table, by)
-        if not keys_landed(con, name, int(old or 0), int(new or 0), INPUT_KEYS):
+        if not keys_landed(con, _keys_of(model, table), int(old or 0), int(new or 0), INPUT_KEYS):
             return None
         if by == column:
             con.execute(f"insert into {KEYS} select key from {INPUT_KEYS}")  # noqa: S608
@@ -149,6 +148,14 @@ def _partition_scope(
         else:
             return None
     return column
+
+
+def _keys_of(model: Model, table: str) -> str:
+    """Under what name ops.landed_keys holds the key values an input of a partitioned model
+    changed: a raw input's landing key, or a model's values of the column it is keyed by."""
+    if table.startswith("raw."):
+        return table
+    return keys_name(table, dict(model.keyed_by).get(table, str(model.partition)))
 
 
 def _record_keys(
@@ -238,15 +245,22 @@ def _changed_rows(con: duckdb.DuckDBPyConnection, target: str, scope: str | None
     return int(load.scalar(con, f"select count(*) from {CHANGED}"))  # noqa: S608
 
 
+def _collect_gone(con: duckdb.DuckDBPyConnection, target: str, scope: str | None = None) -> None:
+    """The table's rows (of the partition values in KEYS, with a `scope`) that the new build
+    no longer has, by row hash, into the work table GONE."""
+    within = "" if scope is None else f"{_in_keys(scope, 't')} and "
+    con.execute(
+        f"create or replace table {GONE} as select t.rowid as _row, t.* from {target} as t "  # noqa: S608
+        f"where {within}hash(t) not in (select _h from {ROWS})"
+    )
+
+
 def _gone_rows(con: duckdb.DuckDBPyConnection, target: str, changed: int, total: int) -> bool:
     """Whether the table can be brought up to date in place: its rows that the new build
     no longer has (by row hash) go into the work table GONE, to be deleted while the
     changed rows are inserted. Not when rows repeat (a row hash does not say which copy
     went) or when most of the table changes (rewriting it is cheaper)."""
-    con.execute(
-        f"create or replace table {GONE} as select t.rowid as _row, t.* from {target} as t "  # noqa: S608
-        f"where hash(t) not in (select _h from {ROWS})"
-    )
+    _collect_gone(con, target)
     gone = int(load.scalar(con, f"select count(*) from {GONE}"))  # noqa: S608
     if (changed + gone) * 2 > total:
         return False
@@ -432,11 +446,7 @@ def build_model(
     )
     in_place = scope is None and some is not None and _gone_rows(con, target, some, total)
     if scope is not None:  # the rows of these partitions the new build no longer has
-        con.execute(
-            f"create or replace table {GONE} as select t.rowid as _row, t.* "  # noqa: S608
-            f"from {target} as t where {_in_keys(scope, 't')} "
-            f"and hash(t) not in (select _h from {ROWS})"
-        )
+        _collect_gone(con, target, scope)
     delta = in_place or scope is not None  # the rows added and gone are known
     con.execute("begin transaction")
     try:
@@ -529,14 +539,9 @@ def prune_landed_keys(con: duckdb.DuckDBPyConnection, models: tuple[Model, ...])
     for model in models:
         if model.partition is None:
             continue
-        keyed = dict(model.keyed_by)
         built = _built_from(con, load.ident(f"{model.layer}.{model.name}")) or {}
         for table in model.inputs:
-            name = (
-                table
-                if table.startswith("raw.")
-                else keys_name(table, keyed.get(table, model.partition))
-            )
+            name = _keys_of(model, table)
             oldest[name] = min(oldest.get(name, 2**62), int(built.get(table) or 0))
     con.execute(
         "delete from ops.landed_keys where table_name not in (select unnest($t::varchar[]))",

@@ -383,11 +383,17 @@ def _publish_rows(
         return False
     if not keys_landed(con, source, old, new, "_publish_keys"):
         return False
+    _replace_keys(con, name, column)
+    return True
+
+
+def _replace_keys(con: duckdb.DuckDBPyConnection, name: str, column: str) -> None:
+    """Replace the published rows whose `column` value is in the temp table _publish_keys
+    by the writer's rows of those values."""
     inside = in_keys(column, "t", "_publish_keys")
     con.execute(f"delete from pub.{name} as t where {inside}")  # noqa: S608 (catalog names)
     con.execute(f"insert into pub.{name} by name select * from {name} as t where {inside}")  # noqa: S608 (catalog names)
     con.execute("drop table _publish_keys")
-    return True
 
 
 def keys_name(table: str, column: str) -> str:
@@ -403,17 +409,16 @@ def _publish_keys(
     cik) whose rows the builds since the published version changed; False (nothing done)
     when a build between rewrote the table whole or its columns changed. A history table
     goes with its mart: its rows change only for the mart's changed rows."""
-    if old is None or new is None or columns(con, f"pub.{name}") != columns(con, name):
+    if old is None or new is None:
         return False
-    have = {c for c, _ in columns(con, name)}
+    have = columns(con, name)
+    if columns(con, f"pub.{name}") != have:
+        return False
     for column in KEY_COLUMNS:
-        if column in have and keys_landed(
+        if column in {c for c, _ in have} and keys_landed(
             con, keys_name(versioned, column), int(old), int(new), "_publish_keys"
         ):
-            inside = in_keys(column, "t", "_publish_keys")
-            con.execute(f"delete from pub.{name} as t where {inside}")  # noqa: S608 (catalog names)
-            con.execute(f"insert into pub.{name} by name select * from {name} as t where {inside}")  # noqa: S608
-            con.execute("drop table _publish_keys")
+            _replace_keys(con, name, column)
             return True
     return False
 
