@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from connectors.config import config_file, resource_dir, source_defaults
+from connectors.config import Settings, config_file, resource_dir
 from flows import history, load
 from flows.db import KEY_COLUMNS, SCRATCH, columns, in_keys, keys_landed, keys_name, table_exists
 from flows.models import Model, PythonModel, code_digest
@@ -69,16 +69,35 @@ class ModelOutcome:
         }
 
 
-def config_fingerprint(env: Mapping[str, str]) -> str:
-    """What marts depend on besides tables: the config files, the sources' declared
-    defaults and non-URL overrides."""
+# Source settings that shape only what is fetched and how (its effect reaches the marts
+# through the tables it lands), so changing one rebuilds nothing by itself: a revalidating
+# run (max ages 0) or a request must not rebuild every mart whole.
+FETCH_SETTINGS = frozenset(
+    {
+        "contact", "feeds", "lei_batch_size", "max_age_hours", "max_children_pages",
+        "max_feeds_per_site", "max_pages", "max_records", "max_redirects",
+        "max_response_bytes", "mode", "offline", "offline_skip", "rate_per_second",
+        "robots_max_age_seconds", "time_budget_seconds", "timespan", "workers",
+    }
+)  # fmt: skip
+
+
+def config_fingerprint(settings: Settings, env: Mapping[str, str]) -> str:
+    """What marts depend on besides tables: the config files and every source setting that
+    is not about fetching (e.g. the sanctions threshold, the news as-of date)."""
     digest = hashlib.sha256()
-    digest.update(json.dumps(source_defaults(), sort_keys=True).encode())
+    kept = {
+        section: {
+            key: value
+            for key, value in sorted(values.items())
+            if key not in FETCH_SETTINGS and key != "url" and not key.endswith("_url")
+        }
+        for section, values in sorted(settings.sources.items())
+    }
+    digest.update(json.dumps(kept, sort_keys=True, default=str).encode())
     for name in sorted(p.name for p in resource_dir("config").glob("*.toml")):
-        digest.update(config_file(name, env).read_bytes())
-    for key in sorted(env):
-        if key.startswith("PARTNERDD_") and not key.endswith(("_URL", "_CONTACT", "_HOSTS")):
-            digest.update(f"{key}={env[key]}".encode())
+        if name != "sources.toml":  # its settings are in `kept`
+            digest.update(config_file(name, env).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -221,7 +221,7 @@ def _build(
     names: tuple[str, ...] | None = None,
     stage: str = "build",
 ) -> dict[str, build.ModelOutcome]:
-    fingerprint = build.config_fingerprint(context["env"])
+    fingerprint = build.config_fingerprint(context["settings"], context["env"])
     outcomes: dict[str, build.ModelOutcome] = {}
     todo = [m for m in models.ORDER if names is None or m.name in names]
     report(stage, total=len(todo))

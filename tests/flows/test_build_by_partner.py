@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from connectors.config import for_every_source, load_settings
 from flows import build
 from flows import db as database
 from flows.db import open_work, publish
@@ -199,3 +200,25 @@ def test_only_the_partners_whose_inputs_changed_are_computed(
     computed = len(upstream.asked)
     _night(con, validator, upstream, "r5", config="c2")  # nothing else changed
     assert upstream.asked[computed:] == [None]
+
+
+def test_fetch_settings_leave_the_configuration_a_build_records_unchanged() -> None:
+    """A revalidating run (max ages 0), lifted rate limits or other URLs fetch differently but
+    compute the marts the same: they must not make the next build compute every partner;
+    a setting a mart reads (the sanctions threshold, the news as-of date) must."""
+    env: dict[str, str] = {}
+
+    def fingerprint(extra: dict[str, str]) -> str:
+        return build.config_fingerprint(load_settings({**env, **extra}), {**env, **extra})
+
+    nightly = fingerprint({})
+    fetching = {
+        **for_every_source("max_age_hours", "0"),
+        **for_every_source("rate_per_second", "0"),
+        **for_every_source("time_budget_seconds", "60"),
+        "PARTNERDD_SEC_URL": "http://127.0.0.1:9/sec",
+        "PARTNERDD_SANCTIONS_UN_SC_URL": "http://127.0.0.1:9/un.xml",
+    }
+    assert fingerprint(fetching) == nightly
+    assert fingerprint({"PARTNERDD_SANCTIONS_THRESHOLD": "80"}) != nightly
+    assert fingerprint({"PARTNERDD_NEWS_AS_OF": "2026-01-31"}) != nightly
