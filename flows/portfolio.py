@@ -17,10 +17,12 @@ from rich.text import Text
 
 from flows.dossier import charts
 from flows.dossier.data import Sections, dossier_data
+from flows.dossier.digest import page_digests
 from flows.dossier.render import environment, md, render_html
 from flows.fit.config import C_LABELS, CS
 
 SITE_CHUNK = 200  # dossiers whose sections are read together
+DIGESTS = "dossier-digests.json"  # partner_id -> digest of its page as written (a page's content)
 
 SHORTLIST_SQL = """
     select
@@ -89,10 +91,11 @@ def dossier_filename(partner_id: str) -> str:
 def write_site(
     con: duckdb.DuckDBPyConnection, out_dir: Path, only: list[str] | None = None
 ) -> Path:
-    """Write out_dir/index.html (all partners ranked, comparison chart, links) and one
-    dossier page per partner next to it; returns the index path. `only`: the partners
-    whose dossiers are written (a request's); the others keep the page an earlier run
-    wrote, which says when it was generated (its rank is as of then)."""
+    """Write out_dir/index.html (all partners ranked, comparison chart, links) and the
+    dossier pages next to it; returns the index path. A page is written when what it shows
+    changed since it was written (flows/dossier/digest.py), or is missing; the others keep
+    the page an earlier run wrote, which says when it was generated. `only`: the partners
+    whose pages are written whatever changed (a request's), and no others but missing ones."""
     out_dir.mkdir(parents=True, exist_ok=True)
     frame = shortlist(con)
     rows = frame.to_dict("records")
@@ -101,10 +104,18 @@ def write_site(
         for key, value in row.items():
             if isinstance(value, float) and value != value:
                 row[key] = None
+    written = _written_digests(out_dir)
+    asked = [r["partner_id"] for r in rows] if only is None else list(only)
+    digests = page_digests(con, asked)
     wanted = [
         row
         for row in rows
-        if only is None or row["partner_id"] in only or not (out_dir / row["href"]).exists()
+        if not (out_dir / row["href"]).exists()
+        or (
+            row["partner_id"] in digests
+            and digests[row["partner_id"]] != written.get(row["partner_id"])
+        )
+        or (only is not None and row["partner_id"] in only)
     ]
     # the sections of SITE_CHUNK partners at a time, one query each: memory holds a chunk
     for start in range(0, len(wanted), SITE_CHUNK):
@@ -113,6 +124,13 @@ def write_site(
         for row in chunk:
             html = render_html(dossier_data(con, row["partner_id"], sections))
             (out_dir / row["href"]).write_text(html, encoding="utf-8")
+            if row["partner_id"] in digests:
+                written[row["partner_id"]] = digests[row["partner_id"]]
+    current = {row["partner_id"] for row in rows}
+    (out_dir / DIGESTS).write_text(
+        json.dumps({k: v for k, v in sorted(written.items()) if k in current}, indent=0),
+        encoding="utf-8",
+    )
     chart = charts.comparison(
         "portfolio",
         "Overall fit (grey) and the four Cs, 0-100",
@@ -129,6 +147,15 @@ def write_site(
         encoding="utf-8",
     )
     return index
+
+
+def _written_digests(out_dir: Path) -> dict[str, str]:
+    """The digests of the pages in out_dir as they were written (none: write them all)."""
+    try:
+        found = json.loads((out_dir / DIGESTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def fit_line(con: duckdb.DuckDBPyConnection, partner_id: str) -> Text:

@@ -269,6 +269,37 @@ def test_a_request_rewrites_its_partners_page_and_the_missing_ones_only(
     assert len(list(site.glob("dossier-*.html"))) == pages
 
 
+def test_a_run_rewrites_only_the_pages_whose_content_changed(
+    refreshed: dict[str, Any], tmp_path: Path
+) -> None:
+    """A nightly run keeps a page whose partner's rows are as they were (a page kept says
+    when it was generated); a change to a row the page shows, a missing page or a lost
+    record of what the pages showed writes it again."""
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(Path(refreshed["db"]).read_bytes())
+    site = tmp_path / "site"
+    changed, kept, missing, *_ = DEMO_IDS
+
+    def pages_after(edit: str | None = None) -> dict[str, str]:
+        with duckdb.connect(str(db)) as con:
+            if edit:
+                con.execute(edit, [changed])
+            write_site(con, site)
+        return {pid: (site / f"dossier-{pid}.html").read_text(encoding="utf-8") for pid in DEMO_IDS}
+
+    pages_after()
+    for pid in (changed, kept):
+        (site / f"dossier-{pid}.html").write_text("earlier page", encoding="utf-8")
+    (site / f"dossier-{missing}.html").unlink()
+    again = pages_after()
+    assert again[changed] == again[kept] == "earlier page"
+    assert "<h1>" in again[missing]
+    edited = pages_after("update marts.partner_fit set tier_reason = 'edited' where partner_id = ?")
+    assert "edited" in edited[changed] and edited[kept] == "earlier page"
+    (site / "dossier-digests.json").write_text("not json", encoding="utf-8")
+    assert all("<h1>" in page for page in pages_after().values())
+
+
 def test_a_partner_in_the_home_country_shows_the_home_values_too(
     refreshed: dict[str, Any],
 ) -> None:
