@@ -246,13 +246,17 @@ def _html_error_page(server: FaultyReplayServer, h: Any) -> None:
 
 
 def _charset(server: FaultyReplayServer, h: Any, encoding: str, label: str) -> None:
+    """The recorded answer with only its text's encoding and its Content-Type label changed:
+    its other headers stay, so an answer the snapshot lacks is still marked unrecorded (a
+    page beyond the recorded ones is not turned into a publisher's real 404)."""
     status, headers, body = server.recorded(h)
     media = (header(headers, "Content-Type") or "application/octet-stream").split(";")[0]
     try:
         body = body.decode("utf-8").encode(encoding, errors="xmlcharrefreplace")
     except UnicodeDecodeError:
         pass  # not text (a workbook): only its label is wrong
-    _send(h, status, body, f"{media}{label}")
+    kept = {name: value for name, value in headers.items() if name.lower() != "content-type"}
+    _send(h, status, body, f"{media}{label}", **kept)
 
 
 def _wrong_charset(server: FaultyReplayServer, h: Any) -> None:

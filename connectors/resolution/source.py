@@ -30,6 +30,7 @@ TOP_CANDIDATES = 3
 
 def _row(partner: Partner, scheme: str, status: str, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
+        "identifier_key": f"{partner.partner_id}|{scheme}",
         "partner_id": partner.partner_id,
         "scheme": scheme,
         "value": None,
@@ -191,15 +192,18 @@ def identify(
 
 
 def extract(partners: list[Partner], settings: Settings, out: Extracted) -> None:
-    """One identifier row per partner and scheme (given, resolved, ambiguous, none, error).
+    """One identifier row per partner and scheme decided (given, resolved, ambiguous, none).
 
     The decision needs the answers as they come (a fallback search follows an empty one),
     so it is made here and emitted as a record; every answer it rests on is stored raw.
+    A search that failed (`error`: the fetch log says why) decides nothing, so it lands no
+    row: rows are replaced per partner and scheme, and the one an earlier run decided stays.
     """
     out.report(total=len(partners))
     for partner, rows in identify(partners, settings, out):
         for row in rows:
-            out.emit(IDENTIFIERS, partner.partner_id, row)
+            if row["status"] != "error":
+                out.emit(IDENTIFIERS, partner.partner_id, row)
         out.report(advance=1)
 
 
@@ -213,7 +217,7 @@ SPEC = SourceSpec(
     name=SOURCE,
     extract=extract,
     parse=parse,
-    landing={IDENTIFIERS: "partner_id"},
+    landing={IDENTIFIERS: "identifier_key"},
     kinds=("lei_search", "fuzzycompletions", "lei_records_by_lei", TICKERS),
     phase=0,  # uses the gleif and sec settings (and their offline overrides)
     # every later source waits for this one: half of the [http] default per run

@@ -3,6 +3,7 @@ import json
 import requests
 
 from connectors.replay import PatternRoute, ReplayServer, Route
+from connectors.replay_faults import Fault, FaultyReplayServer
 from flows.offline import SNAPSHOT_DIR
 
 
@@ -60,3 +61,20 @@ def test_rate_limits_answer_429_with_retry_after_per_prefix_and_are_off_by_defau
             requests.get(unlimited.base_url + "/a/x", timeout=10).status_code == 200
             for _ in range(6)
         )
+
+
+def test_a_charset_fault_changes_only_the_encoding_and_its_label() -> None:
+    """The recorded answer in UTF-16 labelled ISO-8859-1, its other headers as recorded: an
+    answer the snapshot lacks stays marked unrecorded (the refresh must not take it for the
+    publisher's own 404, which it would hold as a final answer)."""
+    recorded = (SNAPSHOT_DIR / "gleif/direct-children_21380068P1DRHMJ8KU70.json").read_bytes()
+    children = "/gleif/lei-records/21380068P1DRHMJ8KU70/direct-children"
+    with FaultyReplayServer(SNAPSHOT_DIR) as server:
+        server.inject(Fault("wrong_charset", children))
+        page = requests.get(server.base_url + children, params={"page[number]": "1"}, timeout=10)
+        beyond = requests.get(server.base_url + children, params={"page[number]": "2"}, timeout=10)
+    assert page.status_code == 200 and page.content.decode("utf-16") == recorded.decode()
+    assert page.headers["Content-Type"] == "application/vnd.api+json; charset=iso-8859-1"
+    assert page.headers["ETag"]  # as the recorded answer has one
+    assert beyond.status_code == 404 and beyond.headers["X-Replay-Unrecorded"] == "1"
+    assert json.loads(beyond.content.decode("utf-16"))["errors"][0]["status"] == "404"

@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from connectors.config import load_settings
 from connectors.gleif_ownership import source as gleif_ownership
 from connectors.replay import ReplayServer, Route
@@ -46,7 +48,7 @@ ROUTES = [
 ]
 
 
-def extract(tmp_path: Path, base_url: str, max_pages: int) -> list[dict[str, Any]]:
+def extract(tmp_path: Path, base_url: str, max_pages: int = 5) -> list[dict[str, Any]]:
     """Run the extract function for Shell; returns its journal entries."""
     settings = load_settings(
         env={
@@ -116,3 +118,41 @@ def test_children_page_cap_is_logged_with_the_reason(tmp_path: Path) -> None:
     assert [(e["kind"], e["error"]) for e in skipped] == [
         ("children_page", "children paging stopped at max_children_pages=1")
     ]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "label"),
+    [("utf-16", "; charset=iso-8859-1"), ("cp1252", ""), ("utf-8", "; charset=utf-8")],
+    ids=["utf-16-labelled-latin-1", "cp1252-unlabelled", "utf-8"],
+)
+def test_children_paging_and_rows_do_not_depend_on_the_pages_charset(
+    tmp_path: Path, encoding: str, label: str
+) -> None:
+    """Page 1 in another charset (what the fault suite's charset faults serve): the next
+    page is read from it as from the UTF-8 page, so the same pages are asked (page 2 with
+    the recorded page[size]=15, as test_children_paging_follows_next_on_our_own_host) and
+    the same children parsed."""
+    first = (FIXTURES / f"direct-children_{SHELL}.json").read_bytes()
+    routes = [
+        *ROUTES[:2],
+        Route(
+            path=f"/api/v1/lei-records/{SHELL}/direct-children",
+            body=first.decode("utf-8").encode(encoding),
+            content_type=JSONAPI + label,
+            query={"page[number]": "1"},
+        ),
+        ROUTES[3],
+    ]
+    with ReplayServer(routes=routes) as server:
+        entries = extract(tmp_path, server.base_url)
+    children = [r["query"] for r in server.requests if r["path"].endswith("/direct-children")]
+    assert children == [
+        {"page[size]": "100", "page[number]": "1"},
+        {"page[number]": "2", "page[size]": "15"},
+    ]
+    answers = stored(entries, RawStore(tmp_path / "store"))
+    batch = Batch(gleif_ownership.SOURCE, "shell", answers, {}, load_settings(env={}))
+    parsed = gleif_ownership.parse(batch)
+    assert parsed.problems == []
+    rows = parsed.tables["raw.gleif__children"]
+    assert len(rows) == 15 and {r["children_total"] for r in rows} == {106}
