@@ -179,31 +179,64 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(line)
 
 
-# The costliest modules first (measured with `pytest --durations=40`), so that the two xdist
-# workers (--dist loadfile --no-loadscope-reorder, pyproject.toml) end together rather than one
-# starting a long module when the other has run out of work. Unlisted modules follow in
-# collection order.
+# Scheduling over the two xdist workers (pyproject.toml: --dist loadfile
+# --no-loadscope-reorder, with the scheduler below). Each test module is one unit of work, so
+# its module-scoped fixtures (whole-flow refreshes) run once, on one worker; the modules go
+# out costliest first (longest processing time first; seconds from `pytest --durations=0`
+# on a loaded machine), so neither worker starts a long module when the other has run out
+# of work. Unlisted modules follow in collection order. Last come the tests of SPREAD, each
+# a unit of its own: many short independent tests (their module fixture costs a few seconds
+# per worker) that fill whichever worker is free, so that both end together.
 COSTLIEST_FIRST = (
-    "tests/nightly/test_concurrent_refresh.py",
-    "tests/faults/test_refresh_faults.py",
-    "tests/flows/test_core.py",
-    "tests/nightly/test_request_lock.py",
-    "tests/nightly/test_serve.py",
-    "tests/flows/test_conditional.py",
-    "tests/flows/test_media_flow.py",
-    "tests/dossier/test_dossier.py",
-    "tests/flows/test_request.py",
-    "tests/faults/test_source_faults.py",
-    "tests/flows/test_diligence_flow.py",
-    "tests/flows/test_news_cursor.py",
-    "tests/test_install.py",
-    "tests/flows/test_add_source.py",
-    "tests/flows/test_refresh_flow.py",
-    "tests/dossier/test_browser.py",
-    "tests/flows/test_cli.py",
+    "tests/faults/test_refresh_faults.py",  # 168 s
+    "tests/nightly/test_concurrent_refresh.py",  # 139 s
+    "tests/flows/test_core.py",  # 134 s
+    "tests/flows/test_scaleout.py",  # 115 s
+    "tests/flows/test_time_budget.py",  # 82 s
+    "tests/flows/test_request_plan.py",  # 73 s
+    "tests/flows/test_request.py",  # 65 s
+    "tests/nightly/test_serve.py",  # 57 s
+    "tests/flows/test_conditional.py",  # 55 s
+    "tests/flows/test_news_cursor.py",  # 50 s
+    "tests/flows/test_build_memory.py",  # 35 s
+    "tests/nightly/test_request_lock.py",  # 34 s
+    "tests/flows/test_refresh_flow.py",  # 34 s
+    "tests/flows/test_diligence_flow.py",  # 33 s
+    "tests/dossier/test_dossier.py",  # 28 s
+    "tests/flows/test_validate.py",  # 23 s
+    "tests/flows/test_add_source.py",  # 21 s
+    "tests/flows/test_media_flow.py",  # 21 s
+    "tests/test_install.py",  # 20 s
+    "tests/flows/test_publish.py",  # 18 s
+    "tests/connectors/test_worldbank.py",  # 11 s
+    "tests/flows/test_cli.py",  # 10 s
+    "tests/flows/test_build_partition.py",  # 10 s
+    "tests/connectors/test_http.py",  # 9 s
+    "tests/benchmarks/test_loader_bench.py",  # 5 s
+    "tests/dossier/test_browser.py",  # 7 s
 )
+SPREAD = ("tests/faults/test_source_faults.py",)  # 194 s in 127 tests
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {module: i for i, module in enumerate(COSTLIEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable
+
+    def order(item: pytest.Item) -> tuple[bool, int]:
+        module = item.nodeid.split("::")[0]
+        return module in SPREAD, rank.get(module, len(rank))
+
+    items.sort(key=order)  # stable
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """loadfile, except that each test of a SPREAD module is a unit of its own (xdist's
+    loadgroup would do it with marks, but its nodeid suffix is lost under pytest 9)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesThenSpread(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::")[0]
+            return nodeid if module in SPREAD else module
+
+    return ModulesThenSpread(config, log)
