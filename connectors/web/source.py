@@ -200,9 +200,28 @@ def _page_rows(
     }
 
 
+def keyed_fetches(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each fetch row with its crawl's landing key. A crawl failed when it could not fetch the
+    partner's home page (a site skipped did not: the registry names none, or the run crawls
+    none). A failed crawl lands beside the partner's last crawl that did not fail instead of
+    replacing it, so staging can keep publishing that one's pages and facts."""
+    done = {
+        (r["partner_id"], r["collection_id"])
+        for r in rows
+        if (r["kind"] == "page" and r["page_type"] == "home" and r["outcome"] == "ok")
+        or (r["kind"] == "site" and r["outcome"] == "skipped")
+    }
+    out = []
+    for row in rows:
+        failed = (row["partner_id"], row["collection_id"]) not in done
+        key = f"{row['partner_id']}|{'failed' if failed else 'done'}"
+        out.append({**row, "crawl_failed": failed, "crawl_key": key})
+    return out
+
+
 def parse(batch: Batch) -> Parsed:
     parsed = Parsed()
-    parsed.add(FETCHES, batch.records.get(FETCHES, []))
+    parsed.add(FETCHES, keyed_fetches(batch.records.get(FETCHES, [])))
     taxonomy = load_taxonomy()
     for partner_id, response in batch.ok_responses():
         assert partner_id is not None
@@ -236,7 +255,7 @@ SPEC = SourceSpec(
     extract=extract,
     parse=parse,
     landing={
-        "raw.web__fetches": "partner_id",
+        "raw.web__fetches": "crawl_key",
         "raw.web__pages": "partner_id",
         "raw.web__organizations": "partner_id",
         "raw.web__links": "partner_id",

@@ -1,6 +1,7 @@
 -- Every fetch of each registry partner's website in its latest crawl, with its outcome and
 -- reason (robots_disallowed, too_large, blocked_address, skipped, ...) and, for pages that
--- arrived, what the stored page says about itself.
+-- arrived, what the stored page says about itself. A crawl that failed shows here; the facts
+-- of the one before stay in partner_web_profile and partner_capabilities.
 with partners as (
     select partner_id as partner_id
     from staging.stg_registry__partners
@@ -8,6 +9,7 @@ with partners as (
 
 fetches as (
     select * from staging.stg_web__fetches
+    where latest_attempt
 ),
 
 pages as (

@@ -1,6 +1,8 @@
 -- One row per registry partner: what its website says about the company. Facts come from the
 -- schema.org organisations on the crawled pages (home first, then about, legal, contact, ...);
--- a partner whose site was skipped or unreachable has nulls (unknown), never defaults.
+-- a partner whose site was skipped or unreachable has nulls (unknown), never defaults. The
+-- crawl they come from is the latest that did not fail (web_status, pages, crawled_at); a
+-- later one that could not fetch the home page is failed_attempt_status with its reason.
 with partners as (
     select
         partner_id as partner_id,
@@ -24,9 +26,11 @@ links as (
     select * from staging.stg_web__links
 ),
 
-crawl as (
+crawls as (
     select
         partner_id as partner_id,
+        published as published,
+        latest_attempt as latest_attempt,
         coalesce(
             max(outcome) filter (where kind = 'site'),
             max(outcome) filter (where kind = 'page' and page_type = 'home')
@@ -39,7 +43,17 @@ crawl as (
         count(*) filter (where kind = 'page' and outcome <> 'ok') as pages_not_fetched,
         max(fetched_at) as crawled_at
     from fetches
-    group by partner_id
+    group by partner_id, collection_id, published, latest_attempt
+),
+
+crawl as (
+    select * from crawls
+    where published
+),
+
+failed_attempt as (
+    select * from crawls
+    where latest_attempt and not published
 ),
 
 home as (
@@ -100,6 +114,8 @@ joined as (
         c.pages_ok as pages_ok,
         c.pages_not_fetched as pages_not_fetched,
         c.crawled_at as crawled_at,
+        a.web_status as failed_attempt_status,
+        a.web_status_reason as failed_attempt_reason,
         h.home_url as home_url,
         h.site_lang as site_lang,
         h.site_lang_tag as site_lang_tag,
@@ -126,6 +142,8 @@ joined as (
     from partners as p
     left join crawl as c
         on p.partner_id = c.partner_id
+    left join failed_attempt as a
+        on p.partner_id = a.partner_id
     left join home as h
         on p.partner_id = h.partner_id
     left join org_facts as o

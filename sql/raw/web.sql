@@ -1,6 +1,10 @@
--- Partner websites (flows/sources/web.py). collection_id identifies one crawl (one extract
--- run); staging keeps each partner's latest crawl only, so a page or fact the site no longer
--- shows does not linger. Every fetch outcome is a row in web__fetches, failures included.
+-- Partner websites (connectors/web/source.py). collection_id identifies one crawl (one
+-- extract run). Every fetch outcome is a row in web__fetches, failures included, replaced by
+-- the partner's next crawl of its kind (crawl_key: partner_id|done, or partner_id|failed for
+-- a crawl that could not fetch the home page), so a failed crawl lands beside the last one
+-- that did not fail. Staging shows the latest crawl's outcome and the pages and facts of the
+-- latest one that did not fail, so a page or fact the site no longer shows does not linger
+-- and one a failed crawl could not see is not lost.
 create table if not exists raw.web__fetches (
     partner_id varchar not null,
     collection_id varchar not null,
@@ -17,8 +21,31 @@ create table if not exists raw.web__fetches (
     outcome varchar not null,
     reason varchar,
     source_url varchar,
-    payload_sha256 varchar
+    payload_sha256 varchar,
+    crawl_key varchar,
+    crawl_failed boolean
 );
+
+-- Rows landed when a partner's crawl replaced its last one get their key (each was then the
+-- partner's only crawl); a no-op once every row has one.
+alter table raw.web__fetches add column if not exists crawl_key varchar;
+alter table raw.web__fetches add column if not exists crawl_failed boolean;
+update raw.web__fetches as f
+set crawl_failed = not exists (
+    select 1
+    from raw.web__fetches as h
+    where
+        h.partner_id = f.partner_id
+        and h.collection_id = f.collection_id
+        and (
+            (h.kind = 'page' and h.page_type = 'home' and h.outcome = 'ok')
+            or (h.kind = 'site' and h.outcome = 'skipped')
+        )
+)
+where f.crawl_failed is null;
+update raw.web__fetches
+set crawl_key = partner_id || case when crawl_failed then '|failed' else '|done' end
+where crawl_key is null;
 
 create table if not exists raw.web__pages (
     partner_id varchar not null,

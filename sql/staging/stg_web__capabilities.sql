@@ -1,9 +1,10 @@
--- Capability phrases found on the pages of each partner's latest crawl (stg_web__fetches).
+-- Capability phrases found on the pages of each partner's published crawl: its latest that
+-- did not fail (stg_web__fetches).
 with source as (
     select k.*
     from raw.web__capabilities as k
     semi join staging.stg_web__fetches as f
-        on k.partner_id = f.partner_id and k.collection_id = f.collection_id
+        on k.partner_id = f.partner_id and k.collection_id = f.collection_id and f.published
 ),
 
 renamed as (

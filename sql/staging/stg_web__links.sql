@@ -1,10 +1,10 @@
--- Social profiles and declared RSS/Atom feeds on the pages of each partner's latest crawl
--- (stg_web__fetches).
+-- Social profiles and declared RSS/Atom feeds on the pages of each partner's published crawl:
+-- its latest that did not fail (stg_web__fetches).
 with source as (
     select l.*
     from raw.web__links as l
     semi join staging.stg_web__fetches as f
-        on l.partner_id = f.partner_id and l.collection_id = f.collection_id
+        on l.partner_id = f.partner_id and l.collection_id = f.collection_id and f.published
 ),
 
 renamed as (

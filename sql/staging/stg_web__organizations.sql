@@ -1,10 +1,10 @@
--- schema.org organisations (JSON-LD or microdata) on the pages of each partner's latest crawl
--- (stg_web__fetches).
+-- schema.org organisations (JSON-LD or microdata) on the pages of each partner's published
+-- crawl: its latest that did not fail (stg_web__fetches).
 with source as (
     select o.*
     from raw.web__organizations as o
     semi join staging.stg_web__fetches as f
-        on o.partner_id = f.partner_id and o.collection_id = f.collection_id
+        on o.partner_id = f.partner_id and o.collection_id = f.collection_id and f.published
 ),
 
 renamed as (

@@ -1,9 +1,10 @@
--- Pages parsed from the stored bytes of each partner's latest crawl (stg_web__fetches).
+-- Pages parsed from the stored bytes of each partner's published crawl: its latest that did
+-- not fail (stg_web__fetches).
 with source as (
     select p.*
     from raw.web__pages as p
     semi join staging.stg_web__fetches as f
-        on p.partner_id = f.partner_id and p.collection_id = f.collection_id
+        on p.partner_id = f.partner_id and p.collection_id = f.collection_id and f.published
 ),
 
 renamed as (

@@ -56,3 +56,30 @@ def test_sanctions_candidate_dossier(tmp_path: Path) -> None:
     md = render_markdown(data)
     assert "&lt;img src=x onerror=alert\\(1\\)&gt;" in md and "<img" not in md
     assert json.loads(render_json(data))["sanctions"][0]["listed_name"] == HOSTILE
+
+
+def test_a_failed_crawl_is_named_beside_the_site_facts_of_the_crawl_before(
+    tmp_path: Path,
+) -> None:
+    con = empty_warehouse(tmp_path / "small.duckdb")
+    partner(con, "acme", "NLD")
+    put(
+        con,
+        "marts.partner_web_profile",
+        {
+            "partner_id": "acme",
+            "web_status": "ok",
+            "crawled_at": datetime(2026, 1, 5, 3, tzinfo=UTC),
+            "failed_attempt_status": "timeout",
+            "failed_attempt_reason": "ConnectTimeout: connect timed out",
+            "home_title": "Acme Trading",
+        },
+    )
+    score(con)
+    html = render_html(dossier_data(con, "acme"))
+    con.close()
+    assert "Acme Trading" in html
+    assert "latest crawl failed: timeout" in html
+    assert (
+        "ConnectTimeout: connect timed out; the site facts are from the crawl of 2026-01-05" in html
+    )
