@@ -205,19 +205,20 @@ def _materialise(
     the rows of this run's partition values."""
     con.execute(f"create schema if not exists {SCRATCH}")
     if isinstance(model, PythonModel):
-        frame = model.build(con, {**context, "partition_keys": KEYS if scope else None})
-        con.register("model_frame", frame)
-        try:
-            schema = model.schema_sql()
-            if schema is None:
-                con.execute(f"create or replace table {NEW} as select * from model_frame")  # noqa: S608
-            else:
-                con.execute(
-                    f"create or replace table {NEW} as select * from ({schema}) limit 0"  # noqa: S608 (our own SQL)
-                )
+        schema = model.schema_sql()
+        con.execute(f"drop table if exists {NEW}")
+        if schema is not None:
+            con.execute(f"create table {NEW} as select * from ({schema}) limit 0")  # noqa: S608 (our own SQL)
+        frames = model.frames(con, {**context, "partition_keys": KEYS if scope else None})
+        for frame in frames:  # landed one at a time: a batch is freed before the next
+            con.register("model_frame", frame)
+            try:
+                if not table_exists(con, NEW):  # typed by the first frame's columns
+                    con.execute(f"create table {NEW} as select * from model_frame limit 0")  # noqa: S608
                 con.execute(f"insert into {NEW} by name select * from model_frame")  # noqa: S608
-        finally:
-            con.unregister("model_frame")
+            finally:
+                con.unregister("model_frame")
+            del frame
         source = NEW
     else:
         source = f"(\n{load.model_sql(model.layer, model.name)}\n)"
