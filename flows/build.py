@@ -315,12 +315,9 @@ def _validate_changed(
     types = {c: t for c, t in columns(con, ROWS) if c != "_h"}
     available = list(types)
     checks = validator.model_checks(name)
-    read = checks.columns_read(available)
-    coded = _categorical(con, checks, [c for c in read if types[c] == "VARCHAR"], chunks)
-    selected = ", ".join(
-        ["r.rowid as _row"]
-        + [f'r."{c}"::{coded[c]} as "{c}"' if c in coded else f'r."{c}"' for c in read]
-    )
+    read, valued = checks.columns_read(available)
+    coded = _categorical(con, checks, [c for c in valued if types[c] == "VARCHAR"], chunks)
+    selected = ", ".join(["r.rowid as _row"] + [_selected(c, coded, valued) for c in read])
     for where, bounds in chunks:
         frame = con.execute(
             f"select {selected} from {ROWS} as r where {where} order by r.rowid",  # noqa: S608
@@ -330,7 +327,7 @@ def _validate_changed(
         result = validator.validate(name, frame, params, whole_table=False)
         quarantined = result.quarantined.copy()
         quarantined["row_index"] = [int(rows.iloc[int(i)]) for i in quarantined["row_index"]]
-        if len(read) < len(available) and len(quarantined):
+        if len(valued) < len(available) and len(quarantined):
             quarantined["row_json"] = _whole_rows(con, quarantined["row_index"].tolist())
         parts.append(quarantined)
         failures += [f for f in result.failures if f not in failures]
@@ -338,6 +335,17 @@ def _validate_changed(
     _release_arrow_memory()
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"row_index": []})
     return _Checked(frame, failures, warnings)
+
+
+def _selected(column: str, coded: dict[str, str], valued: list[str]) -> str:
+    """A column of the validation chunk: as a categorical, as it is, or, when the checks
+    read only its name (a column-set check), as nulls of its type (the text columns of a
+    chunk are most of its memory)."""
+    if column in coded:
+        return f'r."{column}"::{coded[column]} as "{column}"'
+    if column in valued:
+        return f'r."{column}"'
+    return f'(case when false then r."{column}" end) as "{column}"'
 
 
 def _release_arrow_memory() -> None:
