@@ -39,7 +39,8 @@ BAD = f"{SCRATCH}.model_bad"  # the row numbers of the new rows quarantined
 GONE_ROWS = f"select * exclude (_row) from {GONE}"  # noqa: S608 (our names)
 # A GX call costs ~0.05 s CPU whatever the size and holds about 0.7 KB a row of text
 # columns, frame included: at 200,000 rows a chunk of stg_sec__filings (~150 MB) made the
-# 1,000-partner refresh's peak RSS; 50,000 cost 4 s more CPU than 200,000 there
+# 1,000-partner refresh's peak RSS; 50,000 cost ~5 s more CPU than 100,000 over the 8.2 M
+# rows of stg_sec__facts there
 VALIDATION_CHUNK = 50_000
 ENUM_PREFIX = "_model_enum_"  # types of the columns validated as categoricals
 CATEGORICAL_FROM_ROWS = 400_000  # validations this large fetch text columns as categoricals
