@@ -27,6 +27,10 @@ PARTITION_KEYS = {
     "staging.stg_sec__companies": "cik",
 }
 
+# The evidence is computed BATCH_PARTNERS partners at a time (of those in
+# context["partition_keys"] when given), each batch's facts loaded with it: at 10,000
+# partners the facts and rows of all of them at once peaked at 1.8 GB. (No docstring on
+# compute: the data dictionary describes the mart by the module's.)
 BATCH_PARTNERS = 500  # a batch's facts and rows: about 75 KB a partner
 BATCH = "_fit_evidence_batch"  # temp: the partner ids of the batch being computed
 
@@ -54,9 +58,6 @@ SCHEMA = """
 
 
 def compute(con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> Iterator[pd.DataFrame]:
-    """The evidence of BATCH_PARTNERS partners at a time (of those in
-    context["partition_keys"] when given), each batch's facts loaded with it: at 10,000
-    partners the facts and rows of all of them at once peaked at 1.8 GB."""
     keys = context.get("partition_keys")
     only = "true" if keys is None else f"partner_id in (select key from {keys})"  # noqa: S608
     partners = [
