@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +37,11 @@ NOT_TABLES = ("config", "code")  # what a build records beside its inputs' versi
 GONE = f"{SCRATCH}.model_gone"  # rows of the current table that the new build no longer has
 BAD = f"{SCRATCH}.model_bad"  # the row numbers of the new rows quarantined
 GONE_ROWS = f"select * exclude (_row) from {GONE}"  # noqa: S608 (our names)
-VALIDATION_CHUNK = 200_000  # GX costs ~0.25 s a call whatever the size
+# A GX call costs ~0.05 s CPU whatever the size and holds about 0.7 KB a row of text
+# columns, frame included: at 200,000 rows a chunk of stg_sec__filings (~150 MB) made the
+# 1,000-partner refresh's peak RSS; 50,000 cost ~5 s more CPU than 100,000 over the 8.2 M
+# rows of stg_sec__facts there
+VALIDATION_CHUNK = 50_000
 ENUM_PREFIX = "_model_enum_"  # types of the columns validated as categoricals
 CATEGORICAL_FROM_ROWS = 400_000  # validations this large fetch text columns as categoricals
 CATEGORICAL_MAX_VALUES = 100_000  # ... when a column has at most this many distinct values
@@ -221,19 +226,20 @@ def _materialise(
     the rows of this run's partition values."""
     con.execute(f"create schema if not exists {SCRATCH}")
     if isinstance(model, PythonModel):
-        frame = model.build(con, {**context, "partition_keys": KEYS if scope else None})
-        con.register("model_frame", frame)
-        try:
-            schema = model.schema_sql()
-            if schema is None:
-                con.execute(f"create or replace table {NEW} as select * from model_frame")  # noqa: S608
-            else:
-                con.execute(
-                    f"create or replace table {NEW} as select * from ({schema}) limit 0"  # noqa: S608 (our own SQL)
-                )
+        schema = model.schema_sql()
+        con.execute(f"drop table if exists {NEW}")
+        if schema is not None:
+            con.execute(f"create table {NEW} as select * from ({schema}) limit 0")  # noqa: S608 (our own SQL)
+        frames = model.frames(con, {**context, "partition_keys": KEYS if scope else None})
+        for frame in frames:  # landed one at a time: a batch is freed before the next
+            con.register("model_frame", frame)
+            try:
+                if not table_exists(con, NEW):  # typed by the first frame's columns
+                    con.execute(f"create table {NEW} as select * from model_frame limit 0")  # noqa: S608
                 con.execute(f"insert into {NEW} by name select * from model_frame")  # noqa: S608
-        finally:
-            con.unregister("model_frame")
+            finally:
+                con.unregister("model_frame")
+            del frame
         source = NEW
     else:
         source = f"(\n{load.model_sql(model.layer, model.name)}\n)"
@@ -329,12 +335,9 @@ def _validate_changed(
     types = {c: t for c, t in columns(con, ROWS) if c != "_h"}
     available = list(types)
     checks = validator.model_checks(name)
-    read = checks.columns_read(available)
-    coded = _categorical(con, checks, [c for c in read if types[c] == "VARCHAR"], chunks)
-    selected = ", ".join(
-        ["r.rowid as _row"]
-        + [f'r."{c}"::{coded[c]} as "{c}"' if c in coded else f'r."{c}"' for c in read]
-    )
+    read, valued = checks.columns_read(available)
+    coded = _categorical(con, checks, [c for c in valued if types[c] == "VARCHAR"], chunks)
+    selected = ", ".join(["r.rowid as _row"] + [_selected(c, coded, valued) for c in read])
     for where, bounds in chunks:
         frame = con.execute(
             f"select {selected} from {ROWS} as r where {where} order by r.rowid",  # noqa: S608
@@ -344,13 +347,34 @@ def _validate_changed(
         result = validator.validate(name, frame, params, whole_table=False)
         quarantined = result.quarantined.copy()
         quarantined["row_index"] = [int(rows.iloc[int(i)]) for i in quarantined["row_index"]]
-        if len(read) < len(available) and len(quarantined):
+        if len(valued) < len(available) and len(quarantined):
             quarantined["row_json"] = _whole_rows(con, quarantined["row_index"].tolist())
         parts.append(quarantined)
         failures += [f for f in result.failures if f not in failures]
         warnings += [w for w in result.warnings if w not in warnings]
+    _release_arrow_memory()
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"row_index": []})
     return _Checked(frame, failures, warnings)
+
+
+def _selected(column: str, coded: dict[str, str], valued: list[str]) -> str:
+    """A column of the validation chunk: as a categorical, as it is, or, when the checks
+    read only its name (a column-set check), as nulls of its type (the text columns of a
+    chunk are most of its memory)."""
+    if column in coded:
+        return f'r."{column}"::{coded[column]} as "{column}"'
+    if column in valued:
+        return f'r."{column}"'
+    return f'(case when false then r."{column}" end) as "{column}"'
+
+
+def _release_arrow_memory() -> None:
+    """Where pyarrow is installed, pandas keeps the chunks' text columns in it, and its
+    allocator keeps what they freed for its own next use (about 120 MB after the SEC
+    models at 1,000 partners): RSS that every later phase would otherwise carry."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
 
 
 def _categorical(

@@ -158,19 +158,23 @@ class ModelChecks:
             else list(self.expectations)
         )
 
-    def columns_read(self, available: list[str]) -> list[str]:
-        """The columns of `available` the checks look at, in table order: all of them when
-        the checks fix the exact column set. Validating only these keeps the batch small."""
-        names: set[str] = set()
+    def columns_read(self, available: list[str]) -> tuple[list[str], list[str]]:
+        """The columns of `available` the checks look at, in table order (all of them when
+        the checks fix the exact column set), and of those the ones whose values they read
+        (not only their names, as a column-set check does). Validating only these, and the
+        others as names only, keeps the batch small."""
+        named: set[str] = set()
+        valued: set[str] = set()
         for config in self.expectations:
             kwargs = config["kwargs"]
             if config["type"] == "expect_table_columns_to_match_set" and kwargs["exact_match"]:
-                return list(available)
-            names.update(kwargs.get("column_set", []))
-            names.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
-            names.update(kwargs.get("column_list", []))
-            names.update(_IDENTIFIERS.findall(kwargs.get("row_condition", "")))
-        return [c for c in available if c in names]
+                named.update(available)
+            named.update(kwargs.get("column_set", []))
+            valued.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
+            valued.update(kwargs.get("column_list", []))
+            valued.update(_IDENTIFIERS.findall(kwargs.get("row_condition", "")))
+        read = [c for c in available if c in named | valued]
+        return read, [c for c in read if c in valued]
 
     def categorical_columns(self, candidates: Iterable[str]) -> list[str]:
         """Of `candidates`, the columns whose every check asks only whether a value is null

@@ -1,12 +1,14 @@
 """The model graph: staging models, then marts, in an order read off what each one reads.
 
 A model is a SQL file (sql/staging/<name>.sql, sql/marts/<name>.sql) or a Python mart, a
-module flows/marts/<name>.py with `compute(con, context)` and optionally `SCHEMA` (a query
-whose columns type the table); a Python mart whose name also has a sql/marts file runs that
-SQL. Each gets validated by its checks before it replaces the previous table. A model's
-inputs (the tables it reads) are read off its SQL, or off the source of its Python module and
-the flows modules that module imports; a model is built after its inputs and rebuilt only
-when one of them changed. Adding a model is adding its file.
+module flows/marts/<name>.py with `compute(con, context)` (a DataFrame, or an iterator of
+DataFrames landed one after another, so only one is in memory at a time) and optionally
+`SCHEMA` (a query whose columns type the table); a Python mart whose name also has a
+sql/marts file runs that SQL. Each gets validated by its checks before it replaces the
+previous table. A model's inputs (the tables it reads) are read off its SQL, or off the
+source of its Python module and the flows modules that module imports; a model is built
+after its inputs and rebuilt only when one of them changed. Adding a model is adding its
+file.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import inspect
 import pkgutil
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
 import pandas as pd
@@ -90,13 +92,16 @@ class SqlModel:
         return tuple(_KEYED.findall(load.model_sql(self.layer, self.name)))
 
 
+Frames: TypeAlias = pd.DataFrame | Iterator[pd.DataFrame]  # what a Python mart's compute returns
+
+
 @dataclass(frozen=True)
 class PythonModel:
     """`schema`, when given, is a SQL query whose columns type the table (so a column that is
     empty or all null in one run keeps its type); without it pandas' types are used."""
 
     name: str
-    compute: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], pd.DataFrame]
+    compute: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], Frames]
     layer: str = "marts"
     schema: str | None = None
     reads_sql: str | None = None  # a sql/marts file the function runs, if any
@@ -107,7 +112,17 @@ class PythonModel:
     keyed_by: tuple[tuple[str, str], ...] = ()
 
     def build(self, con: duckdb.DuckDBPyConnection, context: dict[str, Any]) -> pd.DataFrame:
-        return self.compute(con, context)
+        return pd.concat(list(self.frames(con, context)), ignore_index=True)
+
+    def frames(
+        self, con: duckdb.DuckDBPyConnection, context: dict[str, Any]
+    ) -> Iterator[pd.DataFrame]:
+        """The model's rows as `compute` gives them: one frame or several in turn."""
+        computed = self.compute(con, context)
+        if isinstance(computed, pd.DataFrame):
+            yield computed
+        else:
+            yield from computed
 
     def schema_sql(self) -> str | None:
         return self.schema

@@ -71,7 +71,7 @@ def score(
         "run_id": "test",
         "settings": load_settings(env or {}),
     }
-    evidence = partner_fit_evidence.compute(con, context)
+    evidence = pd.concat(list(partner_fit_evidence.compute(con, context)), ignore_index=True)
     load.replace_table(con, "marts.partner_fit_evidence", evidence, partner_fit_evidence.SCHEMA)
     fit = partner_fit.compute(con, context)
     load.replace_table(con, "marts.partner_fit", fit, partner_fit.SCHEMA)
