@@ -378,6 +378,9 @@ class PoliteSession(requests.Session):
             raise _naming(exc, url) from exc
         with answer as resp:
             if resp.status_code == 304 and cached is not None:
+                # read to its (empty) end, so that the connection goes back to the pool:
+                # closed unread, every revalidation opened a new connection (and TLS session)
+                self._read(resp, deadline)
                 return self._reuse(cached, "not_modified", datetime.now(UTC))
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > self.max_response_bytes:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from connectors.config import ConfigError, load_settings
-from connectors.http import PoliteRetry, ResponseTooLarge, ResponseTooSlow, make_session
+from connectors.http import (
+    CachedAnswer,
+    PoliteRetry,
+    ResponseTooLarge,
+    ResponseTooSlow,
+    make_session,
+)
 from connectors.replay import ReplayServer, Route
 from tests.conftest import trickling_server
 
@@ -112,3 +122,45 @@ def test_one_host_limit_holds_across_threads_retries_included() -> None:
 
     assert refused("40") == 0
     assert refused("0") > 0
+
+
+def test_revalidations_answered_304_keep_one_connection() -> None:
+    """A 304 left unread closed its connection, so a night of revalidations opened one
+    TCP (live: TLS) connection per request; read to its end, the connection is reused."""
+    opened: list[int] = []
+
+    class NotModified(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            opened.append(1)
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+            self.send_response(304)
+            self.send_header("ETag", '"v1"')
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    class Stored:
+        def lookup(self, url: str) -> CachedAnswer:
+            return CachedAnswer(
+                url, 200, "ab" * 32, 2, {"ETag": '"v1"'}, datetime(2026, 1, 1, tzinfo=UTC)
+            )
+
+        def body(self, sha256: str) -> bytes:
+            return b"{}"
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotModified)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        session = make_session("sec", replace(_settings(), answers=Stored()))
+        answers = [session.fetch(f"http://127.0.0.1:{server.server_port}/f{i}") for i in range(10)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [a.reused for a in answers] == ["not_modified"] * 10
+    assert len(opened) == 1
