@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from connectors.config import Settings, config_file, resource_dir
 from flows import history, load
@@ -369,12 +369,10 @@ def _selected(column: str, coded: dict[str, str], valued: list[str]) -> str:
 
 
 def _release_arrow_memory() -> None:
-    """Where pyarrow is installed, pandas keeps the chunks' text columns in it, and its
-    allocator keeps what they freed for its own next use (about 120 MB after the SEC
-    models at 1,000 partners): RSS that every later phase would otherwise carry."""
-    arrow = sys.modules.get("pyarrow")
-    if arrow is not None:
-        arrow.default_memory_pool().release_unused()
+    """pandas keeps the chunks' text columns in pyarrow, whose allocator keeps what they
+    freed for its own next use (about 120 MB after the SEC models at 1,000 partners): RSS
+    that every later phase would otherwise carry."""
+    pa.default_memory_pool().release_unused()
 
 
 def _categorical(

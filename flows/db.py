@@ -414,8 +414,9 @@ def _publish_keys(
     have = columns(con, name)
     if columns(con, f"pub.{name}") != have:
         return False
+    names = {c for c, _ in have}
     for column in KEY_COLUMNS:
-        if column in {c for c, _ in have} and keys_landed(
+        if column in names and keys_landed(
             con, keys_name(versioned, column), int(old), int(new), "_publish_keys"
         ):
             _replace_keys(con, name, column)

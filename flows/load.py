@@ -73,9 +73,7 @@ def upsert(
             )
         finally:
             con.unregister("landing_batch")
-    return sum(
-        batch.num_rows if isinstance(batch, pa.Table) else len(batch) for batch, _, _ in batches
-    )
+    return sum(len(batch) for batch, _, _ in batches)
 
 
 def _columnar(part: Columns) -> Batch:

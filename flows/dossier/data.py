@@ -98,6 +98,12 @@ SECTIONS = {
 KEEPS_PARTNER_ID = ("profile", "web", "fit", "evidence")  # `select *` rows, as the marts hold them
 
 
+def shown_sections(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The SECTIONS this database has: fit and evidence only where fit was computed."""
+    has_fit = table_exists(con, "marts.partner_fit")
+    return {n: sql for n, sql in SECTIONS.items() if has_fit or n not in ("fit", "evidence")}
+
+
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[dict[str, Any]]:
     return [_clean(row) for row in records(con, sql, params)]
 
@@ -170,11 +176,8 @@ class Sections:
         self.con = con
         where = "where partner_id in (select unnest($pids))"
         params = {"pids": [partners] if isinstance(partners, str) else partners}
-        has_fit = table_exists(con, "marts.partner_fit")
         self.by_partner: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        for name, sql in SECTIONS.items():
-            if name in ("fit", "evidence") and not has_fit:
-                continue
+        for name, sql in shown_sections(con).items():
             text = sql.format(where=where)
             for row in _rows(con, text, params):
                 pid = row["partner_id"] if name in KEEPS_PARTNER_ID else row.pop("partner_id")

@@ -17,7 +17,7 @@ import duckdb
 
 from connectors.config import config_file, resource_dir
 from flows.db import records, table_exists
-from flows.dossier.data import FRESHNESS, SECTIONS
+from flows.dossier.data import shown_sections
 
 CODE = (Path(__file__).parent, Path(__file__).parent.parent / "portfolio.py")
 SHARED_TABLES = ("marts.country_profile", "marts.country_distance")
@@ -33,11 +33,7 @@ def page_digests(con: duckdb.DuckDBPyConnection, partner_ids: list[str]) -> dict
     where = "where partner_id in (select unnest($pids))"
     params = {"pids": partner_ids}
     parts: dict[str, list[str]] = {pid: [] for pid in partner_ids}
-    queries = {name: sql for name, sql in SECTIONS.items() if name != "freshness"}
-    if not table_exists(con, "marts.partner_fit"):
-        queries = {k: v for k, v in queries.items() if k not in ("fit", "evidence")}
-    queries["freshness"] = FRESHNESS
-    for name, sql in queries.items():
+    for name, sql in shown_sections(con).items():
         shown = sql.format(where=where)
         names = [d[0] for d in con.execute(f"select * from ({shown}) limit 0", params).description]  # noqa: S608
         hashed = ", ".join(f's."{c}"' for c in names if c not in TIMES)
