@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyarrow as pa
+
 from connectors.budget import DEFERRED, BudgetSpent, TimeBudget
 from connectors.config import Settings
 from connectors.http import AnswerStatus, RawResponse
@@ -242,21 +244,53 @@ class Batch:
 class Columns:
     """Landing rows held column-wise: one list per column, equal in length (`data`), and the
     values every row shares (`constant`, e.g. the payload's hash). A company's thousands of
-    facts land from here with no dict per row and no per-row copy of what they share."""
+    facts land from here with no dict per row and no per-row copy of what they share.
+
+    Read them through `column`, `rows` and `table`: once made, the Arrow table is what
+    crosses to another process (flows/parse_workers.py), and `data` stays behind."""
 
     data: dict[str, list[Any]]
     constant: dict[str, Any] = field(default_factory=dict)
+    _table: pa.Table | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
+        if self._table is not None:
+            return int(self._table.num_rows)
         return len(next(iter(self.data.values()), []))
+
+    def table(self) -> pa.Table | None:
+        """The columns as an Arrow table (made once), or None where Arrow cannot type a
+        column (mixed kinds of values, an integer past 64 bits)."""
+        if self._table is None:
+            try:
+                self._table = pa.table(self.data)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                return None
+        return self._table
+
+    @property
+    def names(self) -> list[str]:
+        if self._table is not None and not self.data:
+            return list(self._table.column_names)
+        return list(self.data)
+
+    def column(self, name: str) -> list[Any]:
+        if self._table is not None and not self.data:
+            return list(self._table.column(name).to_pylist())
+        return self.data[name]
 
     def rows(self) -> list[dict[str, Any]]:
         """The same rows as dicts (for a reader that wants them so, e.g. a test)."""
-        names = list(self.data)
+        names = self.names
         return [
             {**dict(zip(names, values, strict=True)), **self.constant}
-            for values in zip(*self.data.values(), strict=True)
+            for values in zip(*(self.column(name) for name in names), strict=True)
         ]
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._table is None:
+            return dict(self.__dict__)
+        return {"data": {}, "constant": self.constant, "_table": self._table}
 
 
 @dataclass

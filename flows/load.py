@@ -54,9 +54,10 @@ def upsert(
         frame = _frame(rows)
         batches.append((frame, {}, [] if key is None else frame[key].tolist()))
     for part in parts:
-        keys = (
-            [] if key is None else [part.constant[key]] if key in part.constant else part.data[key]
-        )
+        if key is None:
+            keys = []
+        else:
+            keys = [part.constant[key]] if key in part.constant else part.column(key)
         batches.append((_columnar(part), part.constant, list(keys)))
     if key is None:
         con.execute(f"delete from {table}")  # noqa: S608 (ident-checked)
@@ -80,10 +81,8 @@ def _columnar(part: Columns) -> Batch:
     """A part's columns as an Arrow table, which DuckDB reads about 3x faster than a pandas
     frame built from the same lists; a column Arrow cannot type (mixed kinds of values, an
     integer past 64 bits) keeps pandas' Python objects, as before."""
-    try:
-        return pa.table(part.data)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        return pd.DataFrame(part.data)
+    table = part.table()
+    return table if table is not None else pd.DataFrame(part.data)
 
 
 def _delete_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, values: list[Any]) -> None:

@@ -42,6 +42,7 @@ RUN_DEFAULTS: dict[str, Any] = {
     "dask_address": "",
     "dask_workers": 2,
     "dask_groups_per_task": 20,
+    "parse_processes": 1,
 }
 
 
@@ -55,6 +56,7 @@ class Run:
     dask_address: str = ""
     dask_workers: int = 2
     dask_groups_per_task: int = 20
+    parse_processes: int = 1
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ def load_operations(env: Mapping[str, str] | None = None, base: Path | None = No
             f"config/{CONFIG_NAME}: [run] task_runner {run.task_runner!r} is not one of "
             f"{', '.join(TASK_RUNNERS)} (PARTNERDD_RUN_TASK_RUNNER)"
         )
+    if run.parse_processes < 0:
+        raise ConfigError(f"config/{CONFIG_NAME}: [run] parse_processes must be >= 0")
     if run.dask_workers < 1 or run.dask_groups_per_task < 1:
         raise ConfigError(
             f"config/{CONFIG_NAME}: [run] dask_workers and dask_groups_per_task must be >= 1"

@@ -2,8 +2,8 @@
 (`prefect-dask`), the rows landed by the refresh's own process, the one writer.
 
 Chosen by config/operations.toml `[run] task_runner = "dask"` (PARTNERDD_RUN_TASK_RUNNER);
-the default parses in the refresh's process and imports no Dask. A parse task is a pure
-function of what it is sent: each group's batch (the answers' metadata, the extract's
+the default parses on local processes (flows/parse_workers.py) and imports no Dask. A parse
+task is a pure function of what it is sent: each group's batch (the answers' metadata, the extract's
 records, the settings) with its answers' bodies as stored (gzip), so a worker never opens
 the raw store or the DuckDB file and a cluster on other machines needs only partnerdd
 installed. The results come back in the order the groups were sent, so the landing chunks,
@@ -20,9 +20,8 @@ import contextlib
 import gzip
 import logging
 import pickle
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from connectors.config import ConfigError
 from connectors.source import Batch, Parsed, SourceSpec
 from flows.landing import GroupParser, parse_here, parse_safely
 from flows.operations import Run
+from flows.parse_workers import ProcessParser, SentInOrder, detached
 from flows.store import RawStore
 
 log = logging.getLogger(__name__)
@@ -53,19 +53,13 @@ class ShippedPayloads:
 
 
 def ship(batch: Batch, store: RawStore) -> Batch:
-    """The batch as a worker gets it: bodies included, settings without what this run holds
-    for fetching (the stored answers, cursors and time budget, which a parse never reads)."""
+    """The batch as a worker gets it: bodies included (flows/parse_workers.py, detached)."""
     blobs: dict[str, bytes] = {}
     for answer in batch.responses:
         if answer.sha256 not in blobs:
             with contextlib.suppress(FileNotFoundError):  # raised where the parse reads it
                 blobs[answer.sha256] = store.compressed(answer.sha256)
-    payloads = ShippedPayloads(blobs)
-    return replace(
-        batch,
-        responses=[replace(answer, store=payloads) for answer in batch.responses],
-        settings=replace(batch.settings, answers=None, cursors={}, budget=None),
-    )
+    return detached(batch, ShippedPayloads(blobs))
 
 
 @task(name="parse", cache_policy=NO_CACHE, persist_result=False)
@@ -86,18 +80,10 @@ def _parsing() -> None:
 PARSE_FLOW: Flow[[], None] = Flow(_parsing, name="partnerdd-parse")
 
 
-@dataclass
-class _Slot:
-    """Batches sent in one parse task, and what came back."""
+class DaskParser(SentInOrder):
+    """Sends `per_task` changed groups per Prefect task to the runner's cluster."""
 
-    batches: list[Batch] = field(default_factory=list)
-    future: Any = None
-    results: list[Parsed] | None = None
-
-
-class DaskParser:
-    """A GroupParser that sends `per_task` changed groups per Prefect task to the runner's
-    cluster, keeps a bounded number of tasks in flight and yields in the order it was given."""
+    where = "the Dask cluster"
 
     def __init__(self, runner: Any, store: RawStore, per_task: int) -> None:
         self.runner = runner
@@ -105,69 +91,22 @@ class DaskParser:
         self.per_task = per_task
         self._window = 0
 
-    def __call__(
-        self, spec: SourceSpec, groups: Iterable[tuple[str | None, Batch | None]]
-    ) -> Iterator[tuple[str | None, Parsed | None]]:
-        entries: deque[tuple[str | None, _Slot | None, int]] = deque()
-        sent: deque[_Slot] = deque()
-        filling = _Slot()
-        for group, batch in groups:
-            if batch is None:
-                entries.append((group, None, 0))
-            else:
-                entries.append((group, filling, len(filling.batches)))
-                filling.batches.append(ship(batch, self.store))
-                if len(filling.batches) == self.per_task:
-                    sent.append(self._submit(spec, filling))
-                    filling = _Slot()
-            while sent and len(sent) >= self._window:
-                yield from self._take_through(spec, entries, sent.popleft())
-        if filling.batches:
-            sent.append(self._submit(spec, filling))
-        while sent:
-            yield from self._take_through(spec, entries, sent.popleft())
-        while entries:  # unchanged groups after the last task
-            group, _, _ = entries.popleft()
-            yield group, None
+    def ship(self, batch: Batch) -> Batch:
+        return ship(batch, self.store)
 
-    def _submit(self, spec: SourceSpec, slot: _Slot) -> _Slot:
-        run = FlowRunContext.get()
-        with run.model_copy(update={"flow": PARSE_FLOW}) if run else contextlib.nullcontext():
-            slot.future = self.runner.submit(
-                parse_groups.with_options(name=f"parse-{spec.name}"),
-                {"parse": spec.parse, "batches": pickle.dumps(slot.batches)},
-            )
+    def window(self) -> int:
         if not self._window:  # the cluster exists from the first submit on
             threads = sum(self.runner.client.nthreads().values())
             self._window = max(1, threads) * TASKS_PER_WORKER
-        return slot
+        return self._window
 
-    def _take_through(
-        self,
-        spec: SourceSpec,
-        entries: deque[tuple[str | None, _Slot | None, int]],
-        slot: _Slot,
-    ) -> Iterator[tuple[str | None, Parsed | None]]:
-        """Yield every entry up to and including the last group of `slot`."""
-        try:
-            slot.results = slot.future.result()
-        except Exception as exc:  # the cluster lost the task: parse its groups here
-            log.warning(
-                "%s: a parse task failed on the Dask cluster (%s: %s); its %d groups are "
-                "parsed in this process",
-                spec.name, type(exc).__name__, exc, len(slot.batches),
-            )  # fmt: skip
-            slot.results = [parse_safely(spec.parse, batch) for batch in slot.batches]
-        slot.batches = []
-        while entries:
-            group, owner, index = entries.popleft()
-            if owner is None:
-                yield group, None
-                continue
-            assert owner.results is not None  # tasks are taken in the order they were sent
-            yield group, owner.results[index]
-            if owner is slot and index == len(slot.results) - 1:
-                return
+    def submit(self, spec: SourceSpec, batches: list[Batch]) -> Any:
+        run = FlowRunContext.get()
+        with run.model_copy(update={"flow": PARSE_FLOW}) if run else contextlib.nullcontext():
+            return self.runner.submit(
+                parse_groups.with_options(name=f"parse-{spec.name}"),
+                {"parse": spec.parse, "batches": pickle.dumps(batches)},
+            )
 
 
 def _runner(run: Run) -> Any:
@@ -192,10 +131,18 @@ def _runner(run: Run) -> Any:
 
 @contextlib.contextmanager
 def parser(run: Run, store_root: Path) -> Iterator[GroupParser]:
-    """The parser `landing.parse_pending` uses for this run: parse_here by default, a
-    DaskParser when `[run] task_runner = "dask"` (its cluster closed on exit)."""
+    """The parser `landing.parse_pending` uses for this run: by default a ProcessParser of
+    `[run] parse_processes` local processes (parse_here with none), a DaskParser when
+    `[run] task_runner = "dask"`; either's processes end on exit."""
     if run.task_runner != "dask":
-        yield parse_here
+        if not run.parse_processes:
+            yield parse_here
+            return
+        local = ProcessParser(store_root, run.parse_processes)
+        try:
+            yield local
+        finally:
+            local.close()
         return
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings

@@ -49,12 +49,30 @@ def _clean_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
 
 
-class RawStore:
-    """A directory of compressed payloads and per-run journals (one writer process)."""
+class PayloadFiles:
+    """The stored bodies, read only: what a parse in another local process reads them with
+    (it pickles as its directory)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.payloads = root / "payloads"
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.payloads / sha256[:2] / f"{sha256}.gz"
+
+    def body(self, sha256: str) -> bytes:
+        return gzip.decompress(self.compressed(sha256))
+
+    def compressed(self, sha256: str) -> bytes:
+        """The body as stored (gzip): what is sent to a parse on another machine."""
+        return self.blob_path(sha256).read_bytes()
+
+
+class RawStore(PayloadFiles):
+    """A directory of compressed payloads and per-run journals (one writer process)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
         self.journals = root / "journal"
         self.payloads.mkdir(parents=True, exist_ok=True)
         self.journals.mkdir(parents=True, exist_ok=True)
@@ -72,9 +90,6 @@ class RawStore:
             if self._journal is not None:
                 self._journal.close()
                 self._journal = None
-
-    def blob_path(self, sha256: str) -> Path:
-        return self.payloads / sha256[:2] / f"{sha256}.gz"
 
     def write_body(self, sha256: str, body: bytes | Callable[[], bytes]) -> None:
         """Write the body once per sha256 (`body` may be a callable that reads it: not called
@@ -146,13 +161,6 @@ class RawStore:
         self.journal({"type": "log", "run_id": self.run_id, **clean})
 
     # -- reading -------------------------------------------------------------------
-    def body(self, sha256: str) -> bytes:
-        return gzip.decompress(self.compressed(sha256))
-
-    def compressed(self, sha256: str) -> bytes:
-        """The body as stored (gzip): what is sent to a parse on another machine."""
-        return self.blob_path(sha256).read_bytes()
-
     def pending_journals(self, exclude: str | None = None) -> list[Path]:
         return sorted(p for p in self.journals.glob("*.jsonl") if p.stem != exclude)
 

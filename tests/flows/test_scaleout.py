@@ -10,7 +10,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from flows import landing, load, scaleout
 from flows.db import open_work, store_path
 from flows.operations import Run, load_operations
 from flows.store import RawStore
-from tests.conftest import DEMO_DB, copy_state
+from tests.conftest import DEMO_DB
 
 ON_DASK = Run(task_runner="dask", dask_workers=2, dask_groups_per_task=2)
 
@@ -53,15 +52,6 @@ def _parse_again(store_root: Path, parser: Any, specs: list[SourceSpec]) -> dict
     finally:
         con.close()
     return out
-
-
-@pytest.fixture(scope="module")
-def demo_copies(
-    demo_state: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Path, Path]]:
-    here = copy_state(demo_state, tmp_path_factory.mktemp("here")) / DEMO_DB
-    there = copy_state(demo_state, tmp_path_factory.mktemp("there")) / DEMO_DB
-    yield store_path(here), store_path(there)
 
 
 def _parse_task_runs() -> list[Any]:
@@ -130,7 +120,7 @@ def test_a_refresh_with_the_dask_runner_lands_what_the_default_refresh_lands(
 
     on_dask = {"PARTNERDD_RUN_TASK_RUNNER": "dask", "PARTNERDD_RUN_DASK_GROUPS_PER_TASK": "2"}
     with (
-        caplog.at_level(logging.WARNING, logger="flows.scaleout"),
+        caplog.at_level(logging.WARNING, logger="flows.parse_workers"),
         offline_sources() as overrides,
     ):
         summary = refresh(
@@ -138,7 +128,7 @@ def test_a_refresh_with_the_dask_runner_lands_what_the_default_refresh_lands(
             str(tmp_path / "docs"),
         )  # fmt: skip
     assert summary["status"] == demo_state["summary"]["status"]
-    assert not [r for r in caplog.records if r.name == "flows.scaleout"]  # none parsed here
+    assert not [r for r in caplog.records if r.name == "flows.parse_workers"]  # none parsed here
     specs = declared_sources()
     landed, expected = (
         _landing_rows(tmp_path / DEMO_DB, specs),
@@ -170,7 +160,7 @@ def test_a_parse_task_lost_with_its_worker_is_parsed_here(
     # the scheduler gives up on a task at its first lost worker (default: 3 more workers)
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
-        caplog.at_level(logging.WARNING, logger="flows.scaleout"),
+        caplog.at_level(logging.WARNING, logger="flows.parse_workers"),
         scaleout.parser(run, there) as on_dask,
     ):
         landed = _parse_again(there, on_dask, [dying])
@@ -179,13 +169,16 @@ def test_a_parse_task_lost_with_its_worker_is_parsed_here(
     assert len(lost) == 2 and all("KilledWorker" in m for m in lost), lost
 
 
-def test_the_default_parses_here_and_imports_no_dask(tmp_path: Path) -> None:
+def test_the_default_parses_in_local_processes_and_imports_no_dask(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from flows import landing, scaleout\n"
+        "from flows import landing, parse_workers, scaleout\n"
         "from flows.operations import load_operations\n"
         "with scaleout.parser(load_operations({}).run, Path(sys.argv[1])) as p:\n"
+        "    assert isinstance(p, parse_workers.ProcessParser) and p.workers == 1\n"
+        "none = load_operations({'PARTNERDD_RUN_PARSE_PROCESSES': '0'}).run\n"
+        "with scaleout.parser(none, Path(sys.argv[1])) as p:\n"
         "    assert p is landing.parse_here\n"
         "assert not {'dask', 'distributed', 'prefect_dask'} & set(sys.modules)\n"
     )
