@@ -33,11 +33,10 @@ def test_parsed_on_worker_processes_lands_the_rows_parsed_here(
     here, there = demo_copies
     specs = declared_sources()
     expected = _parse_again(here, landing.parse_here, specs)
-    parser = parse_workers.ProcessParser(there, workers=2)
+    parser = parse_workers.ProcessParser(there, workers=1)
     try:
         landed = _parse_again(there, parser, specs)
         assert parser._pool is not None  # the SEC partners past the second were sent
-        assert len(parser._pool._processes) == 2
     finally:
         parser.close()
     assert expected["sec groups"] == 7 and len(expected["raw.sec__facts"]) > 8_000
@@ -67,8 +66,12 @@ def _dies_in_a_worker(batch: Batch) -> Parsed:
 
 
 def test_a_task_lost_with_its_worker_process_is_parsed_here(
-    demo_copies: tuple[Path, Path], sent_early: None, caplog: pytest.LogCaptureFixture
+    demo_copies: tuple[Path, Path],
+    sent_early: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    monkeypatch.setattr(parse_workers, "GROUPS_PER_TASK", 3)  # the 5 sent: 2 tasks
     here, there = demo_copies
     expected = _parse_again(here, landing.parse_here, [SEC])
     parser = parse_workers.ProcessParser(there, workers=1)
@@ -79,4 +82,4 @@ def test_a_task_lost_with_its_worker_process_is_parsed_here(
         parser.close()
     assert landed == expected
     lost = [r.getMessage() for r in caplog.records if "on a local worker process" in r.message]
-    assert len(lost) == 3 and all("BrokenProcessPool" in m for m in lost), lost
+    assert len(lost) == 2 and all("BrokenProcessPool" in m for m in lost), lost
