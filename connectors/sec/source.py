@@ -20,6 +20,7 @@ from connectors.sec.client import (
     sec_user_agent,
 )
 from connectors.sec.metrics import ANNUAL_FORMS as METRIC_FORMS
+from connectors.sec.metrics import METRIC_KEYS
 from connectors.sec.parse import (
     CompanyFacts,
     derive_annual_metrics,
@@ -153,7 +154,8 @@ FACT_COLUMNS = (
 
 def _metric_rows(facts: CompanyFacts, response: Stored) -> list[dict[str, Any]]:
     """Annual metrics from the facts derive_annual_metrics reads (usable facts of annual
-    reports), made rows only for those."""
+    reports): rows made only for the metric concepts' facts, with the periods of every
+    annual fact for its fiscal-year anchors (a company has thousands, few of them metrics)."""
     cols = facts.columns
     annual = [
         i
@@ -162,6 +164,12 @@ def _metric_rows(facts: CompanyFacts, response: Stored) -> list[dict[str, Any]]:
         )
         if problem is None and form in METRIC_FORMS and end
     ]
+    taxonomy, concept = cols["taxonomy"], cols["concept"]
+    wanted = [i for i in annual if (taxonomy[i], concept[i]) in METRIC_KEYS]
+    period_keys = ("period_start", "period_end", "accession", "fiscal_year")
+    periods = dict.fromkeys(
+        zip(*([cols[key][i] for i in annual] for key in period_keys), strict=True)
+    )
     return [
         {
             **{k: v for k, v in m.items() if k != "sha256"},
@@ -169,7 +177,9 @@ def _metric_rows(facts: CompanyFacts, response: Stored) -> list[dict[str, Any]]:
             "payload_sha256": response.sha256,
             "fetched_at": response.fetched_at,
         }
-        for m in derive_annual_metrics(facts.rows(annual))
+        for m in derive_annual_metrics(
+            facts.rows(wanted), [dict(zip(period_keys, p, strict=True)) for p in periods]
+        )
     ]
 
 

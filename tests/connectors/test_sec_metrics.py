@@ -128,3 +128,29 @@ def test_unusable_facts_are_not_used() -> None:
 
 def metrics_from(rows: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
     return {(row["metric"], row["fiscal_year"]): row for row in derive_annual_metrics(rows)}
+
+
+def test_the_landing_parse_derives_from_the_metric_facts_the_metrics_of_all_facts() -> None:
+    """connectors/sec/source.py turns only the metric concepts' facts into rows, with the
+    periods of every annual fact for the fiscal-year anchors: the same metrics."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from connectors.sec import source
+    from connectors.sec.parse import parse_companyfacts_columns
+
+    answer = SimpleNamespace(sha256="h", fetched_at=datetime(2026, 12, 3, tzinfo=UTC))
+    for name in (SNOW, LPA, TSLA):
+        columns = parse_companyfacts_columns(
+            (FIXTURES / name).read_bytes(), f"url:{name}", sha256="h"
+        )
+        landed = source._metric_rows(columns, answer)  # type: ignore[arg-type]
+        expected = derive_annual_metrics(facts(name))
+        assert len(landed) == len(expected) >= 16, name
+        for row, want in zip(landed, expected, strict=True):
+            assert row == {
+                **{k: v for k, v in want.items() if k != "sha256"},
+                "value": float(want["value"]),
+                "payload_sha256": "h",
+                "fetched_at": answer.fetched_at,
+            }
