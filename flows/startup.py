@@ -47,8 +47,12 @@ def start_server_importing(modules: Sequence[str], freeze: bool) -> None:
 
         temporary = not PREFECT_API_URL.value() and PREFECT_SERVER_EPHEMERAL_ENABLED.value()
         if temporary:
+            from prefect.logging.configuration import ensure_logging_setup
+
             # before the thread starts: the server's own import must not wait for the GIL
             from prefect.server.api.server import SubprocessASGIServer
+
+            ensure_logging_setup()  # else --verbose loses the server's "Starting" line
         imports = threading.Thread(
             target=_import_all,
             args=((GREAT_EXPECTATIONS,), modules, freeze),
