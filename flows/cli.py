@@ -106,8 +106,7 @@ def _sigterm_exits() -> Iterator[None]:
 def _cmd_refresh(args: argparse.Namespace) -> int:
     _quiet_prefect(args.verbose)
     from flows.offline import DEMO_PARTNERS, offline_sources
-    from flows.refresh import refresh
-    from flows.validate import import_in_background
+    from flows.startup import start_server_importing
 
     partners = Path(args.partners) if args.partners else (DEMO_PARTNERS if args.offline else None)
     if partners is None:
@@ -119,8 +118,10 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     db = str(database_path(args.db))
     if args.wait <= 0:
         refuse_if_busy(Path(db))
-    import_in_background()
     with _sigterm_exits(), _progress_display():
+        start_server_importing(("flows.refresh",), freeze=args.own_process)
+        from flows.refresh import refresh
+
         if args.offline:
             with offline_sources() as overrides:
                 summary = refresh(
@@ -139,21 +140,25 @@ EXIT_AMBIGUOUS = 4
 
 def _cmd_request(args: argparse.Namespace) -> int:
     _quiet_prefect(args.verbose)
-    from flows.request import RequestRefused, request_partner
-    from flows.validate import import_in_background
+    from flows.startup import start_server_importing
 
     db = database_path(args.db)
     if args.wait <= 0:
         refuse_if_busy(db)  # refused before Prefect starts or anything is searched
-    import_in_background()
-    try:
-        with _sigterm_exits(), _progress_display():
+    with _sigterm_exits(), _progress_display():
+        start_server_importing(("flows.request",), freeze=args.own_process)
+        from flows.request import RequestRefused, request_partner
+
+        refused: RequestRefused | None = None
+        try:
             result = request_partner(
                 args.name, args.country, args.website, args.lei, args.cik, args.partners,
                 str(db), args.reports, args.pdf, args.wait, args.offline,
             )  # fmt: skip
-    except RequestRefused as exc:
-        err.print(Text(str(exc), style="red"))
+        except RequestRefused as exc:
+            refused = exc
+    if refused is not None:
+        err.print(Text(str(refused), style="red"))
         return 2
     return _print_request(result)
 
@@ -640,8 +645,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, own_process: bool = False) -> int:
+    """Run a command; `own_process`: the process is this command's alone (run())."""
     args = build_parser().parse_args(argv)
+    args.own_process = own_process
     if args.config:
         os.environ[CONFIG_ENV] = str(Path(args.config).expanduser().resolve())
     try:
@@ -652,5 +659,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def run() -> None:
+    """The `partnerdd` command line (the console script and `python -m flows.cli`)."""
+    sys.exit(main(own_process=True))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

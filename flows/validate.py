@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,19 +57,6 @@ def _observed(detail: Mapping[str, Any]) -> str:
     if mismatched.get("missing"):
         return f"missing columns {sorted(mismatched['missing'])!r}"
     return f"observed {detail.get('observed_value')!r}"
-
-
-def import_in_background() -> threading.Thread:
-    """Start importing Great Expectations (~3 s of CPU) on a thread, so that it overlaps
-    the wait for Prefect's temporary server, which starts in its own process; the
-    Validator's own import then finds it done (or waits on Python's import lock)."""
-    thread = threading.Thread(
-        target=lambda: __import__("great_expectations.data_context.types.base"),
-        name="import-great-expectations",
-        daemon=True,
-    )
-    thread.start()
-    return thread
 
 
 class Validator:
