@@ -205,6 +205,7 @@ COSTLIEST_FIRST = (
     "tests/dossier/test_dossier.py",  # 28 s
     "tests/flows/test_validate.py",  # 23 s
     "tests/flows/test_add_source.py",  # 21 s
+    "tests/flows/test_parse_workers.py",  # 20 s
     "tests/flows/test_media_flow.py",  # 21 s
     "tests/test_install.py",  # 20 s
     "tests/flows/test_publish.py",  # 18 s
