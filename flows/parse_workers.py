@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -76,6 +79,18 @@ def _arrow(rows: list[dict[str, Any]]) -> pa.Table | None:
         return pa.table({name: [row.get(name) for row in rows] for name in names}) if rows else None
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         return None
+
+
+def _end_with(parent: int) -> None:
+    """A worker's initializer: end the worker when the refresh that started it has ended,
+    also when it was killed (SIGKILL runs no shutdown): no orphaned process is left."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-refresh", daemon=True).start()
 
 
 @dataclass
@@ -190,7 +205,10 @@ class ProcessParser(SentInOrder):
         for _ in range(2):
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_end_with,
+                    initargs=(os.getpid(),),
                 )
             try:
                 return self._pool.submit(parse_packed, spec.parse, batches)

@@ -83,3 +83,43 @@ def test_a_task_lost_with_its_worker_process_is_parsed_here(
     assert landed == expected
     lost = [r.getMessage() for r in caplog.records if "on a local worker process" in r.message]
     assert len(lost) == 2 and all("BrokenProcessPool" in m for m in lost), lost
+
+
+_KILLED_PARENT = """
+import sys, time
+from pathlib import Path
+from connectors.sec.source import SPEC
+from flows.parse_workers import ProcessParser
+parser = ProcessParser(Path(sys.argv[1]), workers=1)
+parser.submit(SPEC, []).result()  # no batch to parse: the pool and its worker start
+print(*(p.pid for p in parser._pool._processes.values()), flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_worker_ends_when_the_refresh_is_killed(tmp_path: Path) -> None:
+    """SIGKILL runs no shutdown: the worker notices that its parent is gone and ends."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from connectors.config import PROJECT_ROOT
+
+    parent = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", _KILLED_PARENT, str(tmp_path)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    os.kill(worker, 0)  # running
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(100):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError(f"worker {worker} outlived its killed refresh")
