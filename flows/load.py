@@ -41,8 +41,8 @@ def upsert(
     key: str | None,
     columns: Sequence[Columns] = (),
 ) -> int:
-    """Replace the rows whose `key` appears in `rows` or `columns` (rows held column-wise,
-    their shared values bound once per part, not copied per row); with key=None replace the
+    """Replace the rows whose `key` appears in `rows` or `columns` (rows held column-wise
+    with the values they share); with key=None replace the
     whole table (only when rows were parsed: an empty batch never wipes earlier data).
     Every delete runs before any insert, so two parts with one key both stay."""
     parts = [part for part in columns if len(part)]
@@ -58,7 +58,12 @@ def upsert(
             keys = []
         else:
             keys = [part.constant[key]] if key in part.constant else part.column(key)
-        batches.append((_columnar(part), part.constant, list(keys)))
+        table_ = part.table()
+        if table_ is None:  # a column Arrow cannot type: pandas' Python objects, as before
+            batches.append((pd.DataFrame(part.data), part.constant, list(keys)))
+        else:
+            batches.append((table_, part.constant, list(keys)))
+    batches = _combined(batches)
     if key is None:
         con.execute(f"delete from {table}")  # noqa: S608 (ident-checked)
     else:
@@ -77,12 +82,28 @@ def upsert(
     return sum(len(batch) for batch, _, _ in batches)
 
 
-def _columnar(part: Columns) -> Batch:
-    """A part's columns as an Arrow table, which DuckDB reads about 3x faster than a pandas
-    frame built from the same lists; a column Arrow cannot type (mixed kinds of values, an
-    integer past 64 bits) keeps pandas' Python objects, as before."""
-    table = part.table()
-    return table if table is not None else pd.DataFrame(part.data)
+def _combined(
+    batches: list[tuple[Batch, dict[str, Any], list[Any]]],
+) -> list[tuple[Batch, dict[str, Any], list[Any]]]:
+    """The Arrow parts as one table, their shared values made columns: one insert for a
+    chunk's parts rather than one per part, which lets DuckDB write the chunk's row groups
+    as it inserts them instead of compressing many small appends at the commit (landing
+    2 million SEC facts from 8,000-row parts: 3.7 s as parts, 2.6 s as one table). Parts
+    Arrow cannot put together (a value's type differs) stay separate, as before."""
+    arrow = [b for b in batches if isinstance(b[0], pa.Table)]
+    if len(arrow) < 2:
+        return batches
+    try:
+        tables = []
+        for table, constant, _ in arrow:
+            for name, value in constant.items():
+                table = table.append_column(name, pa.repeat(value, len(table)))
+            tables.append(table)
+        whole = pa.concat_tables(tables, promote_options="default")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return batches
+    others = [b for b in batches if not isinstance(b[0], pa.Table)]
+    return [*others, (whole, {}, [k for _, _, keys in arrow for k in keys])]
 
 
 def _delete_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, values: list[Any]) -> None:

@@ -89,3 +89,26 @@ def test_columns_replace_their_key_and_keep_two_parts_of_one_key() -> None:
     load.upsert(con, "raw.sec__facts", [], key="cik", columns=[_facts(body), _facts(body)])
     count = con.execute("select count(*) from raw.sec__facts").fetchall()[0][0]
     assert count == 8  # the first load replaced, both parts of the second kept
+
+
+def test_parts_land_together_as_they_land_one_by_one() -> None:
+    together, apart = _landing(), _landing()
+    bodies = [(FIXTURES / "companyfacts_CIK0001640147_SNOW.json").read_bytes()]
+    bodies.append(json.dumps(ODD).encode())
+    load.upsert(together, "raw.sec__facts", [], key="cik", columns=[_facts(b) for b in bodies])
+    for body in bodies:
+        load.upsert(apart, "raw.sec__facts", [], key="cik", columns=[_facts(body)])
+    query = "select * from raw.sec__facts order by all"
+    assert together.execute(query).fetchall() == apart.execute(query).fetchall()
+
+
+def test_parts_whose_types_differ_still_land() -> None:
+    con = _landing()
+    shared = {"source_url": "u", "payload_sha256": "ab" * 32, "fetched_at": _Answer.fetched_at}
+    parts = [
+        Columns({"cik": ["0000000009"], "value": [1.5]}, dict(shared)),
+        Columns({"cik": ["0000000010"], "value": ["7"]}, dict(shared)),  # text: not one table
+    ]
+    assert load.upsert(con, "raw.sec__facts", [], key="cik", columns=parts) == 2
+    landed = con.execute("select cik, value from raw.sec__facts order by cik").fetchall()
+    assert landed == [("0000000009", 1.5), ("0000000010", 7.0)]
