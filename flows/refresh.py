@@ -157,6 +157,13 @@ def identified_partners(
     ]
 
 
+def new_run_id() -> str:
+    """A run's id: its start to the microsecond, then a random suffix. Ids sort in the
+    order the runs began (landing takes a group's latest run as its greatest id), also when
+    a killed run and the next one begin within the same second."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+
+
 def _extract_task(spec: SourceSpec) -> Any:
     """The source's extract as a Prefect task of its own: retried as a whole only when it
     crashed (flows/retries.py; HTTP retries live in the session); no cache. Its time budget
@@ -316,7 +323,7 @@ def refresh(
     where_parsed = load_operations(env).run
     offline = env.get("PARTNERDD_OFFLINE") == "1"
     home = load_home()  # fails before any fetch when config/home.toml is unusable
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    run_id = new_run_id()
     started = datetime.now(UTC)
     db_path = database_path(db)
     registry_path = Path(partners_file).resolve()
@@ -467,7 +474,7 @@ def reparse(
     env = dict(os.environ)
     settings = load_settings(env)
     where_parsed = load_operations(env).run
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    run_id = new_run_id()
     db_path = database_path(db)
     from flows.validate import Validator
 

@@ -19,7 +19,7 @@ import pytest
 from connectors.replay import ReplayServer, Route
 from flows.db import store_path
 from flows.offline import DEMO_PARTNERS, SNAPSHOT_DIR, source_overrides
-from flows.refresh import refresh, reparse
+from flows.refresh import new_run_id, refresh, reparse
 from tests.conftest import DEMO_DB, copy_state, trickling_server
 
 
@@ -247,3 +247,11 @@ def test_sigterm_stops_a_refresh_stuck_on_a_trickling_server(
     )
     assert summary["status"] == "ok", summary["partial"]
     assert _profile(db) == uninterrupted["profile"]  # a rerun after the fault = a clean run
+
+
+def test_run_ids_sort_in_the_order_the_runs_began() -> None:
+    """Landing takes a group's latest run as its greatest id: a killed run and the next one
+    can begin within one second (with ids to the second, a random suffix ordered them)."""
+    ids = [new_run_id() for _ in range(20)]
+    assert sorted(ids) == ids
+    assert len(set(ids)) == len(ids)
