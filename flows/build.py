@@ -214,16 +214,15 @@ def partitions(models: tuple[Model, ...]) -> dict[str, tuple[str, str]]:
     }
 
 
-def _materialise(
+def _model_source(
     con: duckdb.DuckDBPyConnection,
     model: Model,
     context: dict[str, Any],
     scope: str | None = None,
-) -> None:
-    """The model's new rows into one work table, typed by its SQL, each with its row hash;
-    a row's number is its rowid there (no window, no sort: a first build of millions of
-    rows is written once here and once into the target). With a partition `scope`, only
-    the rows of this run's partition values."""
+) -> str:
+    """SQL naming the model's new rows: its SQL, or, for a Python model, the work table its
+    frames were landed into. With a partition `scope`, only the rows of this run's
+    partition values."""
     con.execute(f"create schema if not exists {SCRATCH}")
     if isinstance(model, PythonModel):
         schema = model.schema_sql()
@@ -245,6 +244,19 @@ def _materialise(
         source = f"(\n{load.model_sql(model.layer, model.name)}\n)"
     if scope is not None:
         source = f"(select * from {source} as m where {_in_keys(scope, 'm')})"  # noqa: S608
+    return source
+
+
+def _materialise(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    context: dict[str, Any],
+    scope: str | None = None,
+) -> None:
+    """The model's new rows into one work table, typed by its SQL, each with its row hash;
+    a row's number is its rowid there (no window, no sort). With a partition `scope`, only
+    the rows of this run's partition values."""
+    source = _model_source(con, model, context, scope)
     con.execute(
         f"create or replace table {ROWS} as select hash(n) as _h, n.* from {source} as n"  # noqa: S608
     )
@@ -325,6 +337,7 @@ def _validate_changed(
     name: str,
     chunks: list[tuple[str, list[int]]],
     params: dict[str, Any],
+    rows_table: str = ROWS,
 ) -> _Checked:
     """Validate the changed rows a chunk at a time, so memory holds one chunk, and only the
     columns the checks read; quarantined rows are reported by their row number in the new
@@ -332,15 +345,16 @@ def _validate_changed(
     parts: list[pd.DataFrame] = []
     failures: list[str] = []
     warnings: list[str] = []
-    types = {c: t for c, t in columns(con, ROWS) if c != "_h"}
+    types = {c: t for c, t in columns(con, rows_table) if c != "_h"}
     available = list(types)
     checks = validator.model_checks(name)
     read, valued = checks.columns_read(available)
-    coded = _categorical(con, checks, [c for c in valued if types[c] == "VARCHAR"], chunks)
+    varchar = [c for c in valued if types[c] == "VARCHAR"]
+    coded = _categorical(con, checks, varchar, chunks, rows_table)
     selected = ", ".join(["r.rowid as _row"] + [_selected(c, coded, valued) for c in read])
     for where, bounds in chunks:
         frame = con.execute(
-            f"select {selected} from {ROWS} as r where {where} order by r.rowid",  # noqa: S608
+            f"select {selected} from {rows_table} as r where {where} order by r.rowid",  # noqa: S608
             bounds,
         ).df()
         rows = frame.pop("_row")
@@ -348,7 +362,8 @@ def _validate_changed(
         quarantined = result.quarantined.copy()
         quarantined["row_index"] = [int(rows.iloc[int(i)]) for i in quarantined["row_index"]]
         if len(valued) < len(available) and len(quarantined):
-            quarantined["row_json"] = _whole_rows(con, quarantined["row_index"].tolist())
+            wanted = quarantined["row_index"].tolist()
+            quarantined["row_json"] = _whole_rows(con, wanted, rows_table)
         parts.append(quarantined)
         failures += [f for f in result.failures if f not in failures]
         warnings += [w for w in result.warnings if w not in warnings]
@@ -380,6 +395,7 @@ def _categorical(
     checks: Any,
     candidates: list[str],
     chunks: list[tuple[str, list[int]]],
+    rows_table: str = ROWS,
 ) -> dict[str, str]:
     """column -> an ENUM type of its values, for the text columns that go to GX as pandas
     categoricals (checks.categorical_columns: only null / in-set tests read them) when the
@@ -394,7 +410,7 @@ def _categorical(
     counts = con.execute(
         "select "  # noqa: S608 (our model's columns)
         + ", ".join(f'approx_count_distinct("{c}")' for c in eligible)
-        + f" from {ROWS}"
+        + f" from {rows_table}"
     ).fetchall()[0]
     for column, distinct in zip(eligible, counts, strict=True):
         if distinct is None or distinct > CATEGORICAL_MAX_VALUES:
@@ -402,18 +418,21 @@ def _categorical(
         enum = f"{ENUM_PREFIX}{len(coded)}"
         con.execute(
             f'create or replace type {enum} as enum (select distinct "{column}" '  # noqa: S608
-            f'from {ROWS} where "{column}" is not null)'
+            f'from {rows_table} where "{column}" is not null)'
         )
         coded[column] = enum
     return coded
 
 
-def _whole_rows(con: duckdb.DuckDBPyConnection, rows: list[int]) -> list[str]:
+def _whole_rows(
+    con: duckdb.DuckDBPyConnection, rows: list[int], rows_table: str = ROWS
+) -> list[str]:
     """The quarantine's row_json of these rows (by row number), every column included."""
+    hashed = any(name == "_h" for name, _ in columns(con, rows_table))
     con.register("wanted_rows", pd.DataFrame({"_row": rows}, dtype="int64"))
     try:
         frame = con.execute(
-            f"select rowid as _row, * exclude (_h) from {ROWS} "  # noqa: S608
+            f"select rowid as _row, * {'exclude (_h) ' if hashed else ''}from {rows_table} "  # noqa: S608
             "where rowid in (select _row from wanted_rows)"
         ).df()
     finally:
@@ -433,9 +452,10 @@ def build_model(
 ) -> ModelOutcome:
     target = load.ident(f"{model.layer}.{model.name}")
     versions = input_versions(con, model, run_id, fingerprint)
-    exists = table_exists(con, target)
-    built_from = _built_from(con, target) if exists else None
-    if exists and built_from == versions:
+    built_from = _built_from(con, target) if table_exists(con, target) else None
+    if built_from is None:
+        return _first_build(con, validator, model, context, params, run_id, versions)
+    if built_from == versions:
         return ModelOutcome(model.name, "unchanged")
     scope = _partition_scope(con, model, built_from, versions)
     _materialise(con, model, context, scope)
@@ -475,16 +495,8 @@ def build_model(
         outcome.warnings += warnings
     if outcome.failures:
         outcome.status = "kept_previous"
-        if not exists:  # first run: an empty typed table, so downstream shows unknown
-            con.execute(
-                f"create table {target} as select * exclude (_h) from {ROWS} limit 0"  # noqa: S608
-            )
         return outcome
-    before = (
-        int(load.scalar(con, f"select count(*) from {target}")) - others  # noqa: S608
-        if exists
-        else -1
-    )
+    before = int(load.scalar(con, f"select count(*) from {target}")) - others  # noqa: S608
     in_place = scope is None and some is not None and _gone_rows(con, target, some, total)
     if scope is not None:  # the rows of these partitions the new build no longer has
         _collect_gone(con, target, scope)
@@ -527,22 +539,7 @@ def build_model(
                 _run_started(con, run_id),
                 history.Delta(_added(), GONE_ROWS) if delta else None,
             )
-        con.execute(
-            """
-            insert into ops.table_state (table_name, version, inputs, run_id, row_count, updated_at)
-            values ($t, 1, $inputs, $run, $n, now())
-            on conflict (table_name) do update set
-                version = ops.table_state.version + (case when $moved then 1 else 0 end),
-                inputs = $inputs, run_id = $run, row_count = $n, updated_at = now()
-            """,
-            {
-                "t": target,
-                "inputs": json.dumps(versions),
-                "run": run_id,
-                "n": kept,
-                "moved": moved,
-            },
-        )
+        _record_state(con, target, versions, run_id, kept, moved)
         if moved and delta:
             version = int(
                 load.scalar(
@@ -550,6 +547,89 @@ def build_model(
                 )
             )
             _record_keys(con, target, version, [_added(), GONE_ROWS])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    outcome.loaded = kept
+    return outcome
+
+
+def _record_state(
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    versions: dict[str, Any],
+    run_id: str,
+    kept: int,
+    moved: bool,
+) -> None:
+    """The table's new state: what it was built from, its rows, its version (next when
+    its rows moved)."""
+    con.execute(
+        """
+        insert into ops.table_state (table_name, version, inputs, run_id, row_count, updated_at)
+        values ($t, 1, $inputs, $run, $n, now())
+        on conflict (table_name) do update set
+            version = ops.table_state.version + (case when $moved then 1 else 0 end),
+            inputs = $inputs, run_id = $run, row_count = $n, updated_at = now()
+        """,
+        {"t": target, "inputs": json.dumps(versions), "run": run_id, "n": kept, "moved": moved},
+    )
+
+
+def _first_build(
+    con: duckdb.DuckDBPyConnection,
+    validator: Any,
+    model: Model,
+    context: dict[str, Any],
+    params: dict[str, Any],
+    run_id: str,
+    versions: dict[str, Any],
+) -> ModelOutcome:
+    """A table never built (or whose build did not finish: it has no recorded state) is
+    built whole, its rows written once, into the table itself, and validated there: no work
+    table with row hashes to copy them from (a first refresh wrote 8 million SEC facts
+    twice). Its state is recorded last, with the quarantine, in one transaction, so a
+    table left by a killed build has none and is built again. A table-level failure leaves
+    it empty and typed, so downstream shows unknown."""
+    target = load.ident(f"{model.layer}.{model.name}")
+    source = _model_source(con, model, context)
+    con.execute(f"create or replace table {target} as select * from {source} as n")  # noqa: S608
+    total = int(load.scalar(con, f"select count(*) from {target}"))  # noqa: S608
+    result = _validate_changed(
+        con, validator, model.name, _chunks(None, total), params, rows_table=target
+    )
+    bad = sorted({int(i) for i in result.quarantined["row_index"]})
+    kept = total - len(bad)
+    outcome = ModelOutcome(
+        model.name,
+        "built",
+        rows_in=total,
+        validated=total,
+        quarantined=len(bad),
+        failures=list(result.failures),
+        warnings=list(result.warnings),
+    )
+    if not outcome.failures:
+        failures, warnings = validator.check_row_count(model.name, kept, params)
+        outcome.failures += failures
+        outcome.warnings += warnings
+    if outcome.failures:
+        con.execute(f"delete from {target}")  # noqa: S608
+        outcome.status = "kept_previous"
+        return outcome
+    con.execute("begin transaction")
+    try:
+        if bad:
+            con.register("bad_frame", pd.DataFrame({"_row": bad}, dtype="int64"))
+            try:
+                con.execute(f"delete from {target} where rowid in (select _row from bad_frame)")  # noqa: S608
+            finally:
+                con.unregister("bad_frame")
+        load.write_quarantine(con, model.name, run_id, datetime.now(UTC), result.quarantined, None)
+        if history.kept(model.layer, model.name):
+            outcome.history = history.record(con, model.name, run_id, _run_started(con, run_id))
+        _record_state(con, target, versions, run_id, kept, moved=True)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
