@@ -15,7 +15,7 @@ from connectors.sec.parse import parse_companyfacts_columns
 from connectors.sec.source import SPEC as SEC
 from connectors.sec.source import _fact_columns
 from flows import build, load
-from flows.db import open_work
+from flows.db import open_work, table_exists
 from flows.landing import bump_version, record_keys
 from flows.models import ORDER, SqlModel
 from flows.validate import Validator
@@ -74,9 +74,13 @@ def _land(
 
 
 def _build(con: duckdb.DuckDBPyConnection, validator: Validator, run: str) -> tuple[Any, int]:
-    """The outcome and how many rows the build computed (its work table, before cleanup)."""
+    """The outcome and how many rows the build computed (its work table, before cleanup;
+    a first build computes them into the table itself, every row of it)."""
     outcome = build.build_model(con, validator, FACTS, {}, PARAMS, run, "f")
-    computed = int(load.scalar(con, f"select count(*) from {build.ROWS}"))  # noqa: S608
+    if table_exists(con, build.ROWS):
+        computed = int(load.scalar(con, f"select count(*) from {build.ROWS}"))  # noqa: S608
+    else:
+        computed = outcome.rows_in
     build.drop_scratch(con)
     build.prune_landed_keys(con, ORDER)
     return outcome, computed
