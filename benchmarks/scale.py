@@ -107,6 +107,7 @@ def _describe(name: str, m: Measured, load_before: float, out: Path, err: Path) 
     result: dict[str, Any] = {"name": name, **asdict(m), "load_before": load_before}
     stdout = out.read_text(encoding="utf-8", errors="replace").splitlines()
     result["status_line"] = next((line for line in stdout if line.startswith("run ")), None)
+    result["phases"] = phase_seconds(" ".join(stdout))
     if m.returncode != 0 or m.aborted:
         tail = err.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         result["stderr_tail"] = tail
@@ -205,6 +206,14 @@ def bench_size(harness: Harness, n: int) -> dict[str, Any]:
             asked["in_flow_s"] = in_flow_seconds(harness.workdir / f"n{n}-request.out")
             result["request"] = asked
     return result
+
+
+def phase_seconds(text: str) -> dict[str, float]:
+    """A refresh's own `time:` line (stage -> seconds), so a result says where its wall went."""
+    found = re.search(r"(?<!request )time: (.*?); slowest tables:", " ".join(text.split()))
+    if not found:
+        return {}
+    return {name: float(v) for name, v in re.findall(r"([a-z_]+) ([0-9.]+) s", found.group(1))}
 
 
 def in_flow_seconds(out: Path) -> float | None:
