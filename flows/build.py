@@ -596,9 +596,13 @@ def _first_build(
     source = _model_source(con, model, context)
     con.execute(f"create or replace table {target} as select * from {source} as n")  # noqa: S608
     total = int(load.scalar(con, f"select count(*) from {target}"))  # noqa: S608
-    result = _validate_changed(
-        con, validator, model.name, _chunks(None, total), params, rows_table=target
-    )
+    try:
+        result = _validate_changed(
+            con, validator, model.name, _chunks(None, total), params, rows_table=target
+        )
+    except BaseException:  # never leave rows nobody validated where publish would take them
+        con.execute(f"delete from {target}")  # noqa: S608
+        raise
     bad = sorted({int(i) for i in result.quarantined["row_index"]})
     kept = total - len(bad)
     outcome = ModelOutcome(
@@ -672,6 +676,21 @@ def prune_landed_keys(con: duckdb.DuckDBPyConnection, models: tuple[Model, ...])
         con.execute(
             "delete from ops.landed_keys where table_name = ? and version <= ?", [table, version]
         )
+
+
+def empty_unbuilt(con: duckdb.DuckDBPyConnection, models: tuple[Model, ...]) -> None:
+    """Empty the models' tables that have no recorded state: what a build killed between
+    writing a first build's rows and validating them left. Their next build starts over;
+    until then they are published empty (unknown), never with rows nobody validated."""
+    names = [f"{m.layer}.{m.name}" for m in models]
+    unbuilt = con.execute(
+        "select schema_name || '.' || table_name from duckdb_tables() "
+        "where schema_name || '.' || table_name in (select unnest($names::varchar[])) "
+        "and schema_name || '.' || table_name not in (select table_name from ops.table_state)",
+        {"names": names},
+    ).fetchall()
+    for (table,) in unbuilt:
+        con.execute(f"delete from {load.ident(table)}")  # noqa: S608
 
 
 def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:

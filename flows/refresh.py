@@ -233,6 +233,7 @@ def _build(
     todo = [m for m in models.ORDER if names is None or m.name in names]
     report(stage, total=len(todo))
     build.drop_scratch(con)  # what a killed run left
+    build.empty_unbuilt(con, models.ORDER)
     for model in todo:
         started = time.perf_counter()
         try:
