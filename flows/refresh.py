@@ -206,8 +206,7 @@ def _extract_phase(
         except Exception as exc:  # anything at all: this source fails alone
             raised[spec.name] = f"{type(exc).__name__}: {exc}"
             store.log({"source": spec.name, "outcome": "failed", "error": raised[spec.name]})
-        for entries in reader.new_batches():
-            landing.ingest(con, entries)
+        reader.ingest_new(con)
         if spec.name in raised:
             continue
         report(f"parse {spec.name}", total=None)

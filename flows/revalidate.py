@@ -63,9 +63,11 @@ class StoredAnswers:
 
     def lookup(self, url: str) -> CachedAnswer | None:
         row = self._rows.get(url)
-        if row is None or not self.store.blob_path(row[1]).exists():
+        if row is None:
             return None
         status, sha, size, headers, at = row
+        if not self.store.is_stored(sha):
+            return None
         return CachedAnswer(
             url=url,
             status=status,

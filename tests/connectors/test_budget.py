@@ -17,6 +17,7 @@ from connectors.replay import ReplayServer, Route
 from connectors.source import Extracted, Partner
 from connectors.workers import for_each_partner
 from flows.store import RawStore
+from tests.journal import read_journal
 
 LATENCY = 0.2  # each answer takes longer than the budget below
 BUDGET = 0.05
@@ -60,7 +61,7 @@ def test_a_pool_defers_the_partners_it_has_not_begun(tmp_path: Path) -> None:
         for_each_partner(Extracted("test", store), partners, work, size=1, budget=budget)
         asked = len(server.requests)
     store.close()
-    entries = list(RawStore.read_journal(tmp_path / "journal" / "run.jsonl"))
+    entries = read_journal(tmp_path / "journal" / "run.jsonl")
     answered = [e["partner_id"] for e in entries if e["type"] == "response"]
     deferred = [e for e in entries if e["type"] == "log" and e["outcome"] == "deferred"]
     assert answered == ["p0"] and asked == 1  # one at a time: the first answer spends it

@@ -14,6 +14,7 @@ from connectors.replay import ReplayServer, Route
 from connectors.source import Extracted, Partner
 from connectors.workers import for_each_partner
 from flows.store import RawStore
+from tests.journal import read_journal
 
 
 class WriterThreads(RawStore):
@@ -59,7 +60,7 @@ def test_workers_fetch_concurrently_and_one_thread_writes(tmp_path: Path) -> Non
 
     assert store.writers == {threading.get_ident()}  # the calling thread only
     assert 1 < most <= 4  # requests overlapped, never more than the pool
-    entries = list(RawStore.read_journal(tmp_path / "journal" / "run.jsonl"))
+    entries = read_journal(tmp_path / "journal" / "run.jsonl")
     order = [e["partner_id"] for e in entries if e["type"] == "response"]
     fetched = [p.partner_id for p in partners if p.partner_id != "p3"]
     assert sorted(order) == sorted(fetched * 2)

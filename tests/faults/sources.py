@@ -132,7 +132,7 @@ def land(root: Path, spec: SourceSpec, partners: list[Partner], env: dict[str, s
         else:
             raised = False
         store.close()
-        landing.ingest(con, list(RawStore.read_journal(store.journals / f"{run_id}.jsonl")))
+        landing.ingest(con, store.journals / f"{run_id}.jsonl")
         if not raised:
             landing.parse_pending(con, store, spec, settings, run_id)
         log = records(

@@ -15,6 +15,7 @@ from connectors.gleif_ownership import source as gleif_ownership
 from connectors.replay import ReplayServer, Route
 from connectors.source import Batch, Extracted, Partner, Stored
 from flows.store import RawStore
+from tests.journal import read_journal
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gleif"
 SHELL = "21380068P1DRHMJ8KU70"
@@ -62,7 +63,7 @@ def extract(tmp_path: Path, base_url: str, max_pages: int = 5) -> list[dict[str,
     shell = Partner("shell", "Shell plc", "GBR", "GB", lei=SHELL)
     gleif_ownership.extract([shell], settings, Extracted(gleif_ownership.SOURCE, store))
     store.close()
-    return list(RawStore.read_journal(store.journals / "run-1.jsonl"))
+    return read_journal(store.journals / "run-1.jsonl")
 
 
 def stored(entries: list[dict[str, Any]], store: RawStore) -> list[Stored]:
