@@ -102,33 +102,35 @@ _READ_JOURNAL = (
 
 def ingest(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     """A journal file's lines into raw.responses, ops.fetch_log and raw.extract_records,
-    read by DuckDB (no Python object per line); returns the number of answers in it (an
-    answer ingested before, from a killed run's journal, is not added twice)."""
-    journal = {"path": str(path)}
+    read by DuckDB once (no Python object per line); returns the number of answers in it
+    (an answer ingested before, from a killed run's journal, is not added twice)."""
     con.execute(
-        "insert or ignore into raw.responses by name "  # noqa: S608 (our constant)
-        "select response_id, run_id, source, kind, partner_id, url, status, "
-        "coalesce(headers, '{}') as headers, sha256, size, fetched_at, "
-        f"coalesce(meta, '{{}}') as meta from {_READ_JOURNAL} where type = 'response'",
-        journal,
+        f"create or replace temp table _journal as select * from {_READ_JOURNAL}",  # noqa: S608
+        {"path": str(path)},
     )
-    con.execute(
-        "insert into ops.fetch_log by name "  # noqa: S608 (our constant)
-        f"select {', '.join(_LOG_COLUMNS)} from {_READ_JOURNAL} where type = 'log'",
-        journal,
-    )
-    con.execute(
-        "insert into raw.extract_records by name "  # noqa: S608 (our constant)
-        'select run_id, source, partner_id, "table" as table_name, "row" as row_json '
-        f"from {_READ_JOURNAL} where type = 'record'",
-        journal,
-    )
-    answers, unreadable = con.execute(
-        "select count(*) filter (where type = 'response'), count(*) filter (where type is null) "  # noqa: S608
-        f"from {_READ_JOURNAL}",
-        journal,
-    ).fetchall()[0]
-    if unreadable:  # one at the end of a killed run's journal; more would be a bug
+    try:
+        con.execute(
+            "insert or ignore into raw.responses by name "
+            "select response_id, run_id, source, kind, partner_id, url, status, "
+            "coalesce(headers, '{}') as headers, sha256, size, fetched_at, "
+            "coalesce(meta, '{}') as meta from _journal where type = 'response'"
+        )
+        con.execute(
+            "insert into ops.fetch_log by name "  # noqa: S608 (our constant)
+            f"select {', '.join(_LOG_COLUMNS)} from _journal where type = 'log'"
+        )
+        con.execute(
+            "insert into raw.extract_records by name "
+            'select run_id, source, partner_id, "table" as table_name, "row" as row_json '
+            "from _journal where type = 'record'"
+        )
+        answers, unreadable = con.execute(
+            "select count(*) filter (where type = 'response'), "
+            "count(*) filter (where type is null) from _journal"
+        ).fetchall()[0]
+    finally:
+        con.execute("drop table if exists _journal")
+    if unreadable:  # a line cut by a kill (JournalReader never hands one over); else a bug
         logging.getLogger(__name__).warning(
             "%s: %d journal line(s) could not be read (cut by a kill?)", path.name, unreadable
         )
@@ -154,7 +156,7 @@ def ingest_earlier_journals(con: duckdb.DuckDBPyConnection, store: RawStore, run
         con.execute(
             "delete from raw.extract_records where run_id = ? and parsed_run_id is null", [earlier]
         )
-        count += ingest(con, path)  # DuckDB reads it a vector at a time
+        count += JournalReader(path).ingest_new(con)  # a batch of lines at a time
         con.execute(
             "insert or replace into ops.journals values (?, ?)", [earlier, datetime.now(UTC)]
         )
